@@ -1,0 +1,1 @@
+"""The Client Portal view of the simulator: aiohttp routes over the shared engine."""
