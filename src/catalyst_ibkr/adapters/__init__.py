@@ -1,0 +1,1 @@
+"""Adapters: implementations of the ports (Web API, TWS socket API, in-memory fake)."""
