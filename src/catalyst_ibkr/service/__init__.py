@@ -1,0 +1,1 @@
+"""Services composing the core and the adapters (OMS, journal, session keeper, watchdog)."""

@@ -1,0 +1,1 @@
+"""The order management system: intake, risk, send, in-doubt resolution, commands."""
