@@ -1,0 +1,1 @@
+"""The ``catalyst-ibkr`` command line."""
