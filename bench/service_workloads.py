@@ -1,0 +1,374 @@
+"""Workloads (4) latency and (5) intake, through ``catalyst-ibkr serve --sim``.
+
+(4) One signal at a time: POST /v1/signals, then the moment the service's event stream
+(``GET /v1/events``, server-sent events) says the signal is SUBMITTED, i.e. the gateway
+acknowledged the order. Its floor is what the same path costs with nothing of ours in it:
+one raw httpx round trip to the service's bare health endpoint (client -> service), one
+raw order round trip to an idle simulator (service -> gateway), and the journal's fsyncs
+(counted with ``strace -c`` on the running service, each timed on this disk).
+
+(5) ``wrk`` posts distinct signals as fast as the service takes them for a few seconds;
+every 202 means "journaled" (SQLite, WAL, synchronous=FULL). The count is checked in the
+journal afterwards and the service's RSS is sampled from /proc throughout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .harness import SimSpec, progress, start_sim
+from .report_model import Goal, Table, WorkloadReport
+from .service_run import Service, rss_mb, serve, signal_body, unavailable_reason
+from .sim_wrk import INSTALL_HINT
+
+__all__ = ["run_intake", "run_latency"]
+
+ACK = {"SUBMITTED", "PARTIALLY_FILLED", "FILLED"}
+TERMINAL_BAD = {"DENIED", "REJECTED", "EXPIRED", "CANCELLED"}
+LIMIT = "1.00"  # far under AAPL's simulated price: passive, never filled, collar-safe
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class _Events(threading.Thread):
+    """Follows GET /v1/events and stamps the first acknowledgement of each signal."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.acked: dict[str, float] = {}
+        self.failed: dict[str, str] = {}
+        self.ready = threading.Event()
+        self.stop = False
+        self.cond = threading.Condition()
+        self._client = httpx.Client(timeout=httpx.Timeout(5, read=None))
+
+    def run(self) -> None:
+        try:
+            with self._client.stream("GET", self.url + "/v1/events") as response:
+                self.ready.set()
+                for line in response.iter_lines():
+                    if self.stop:
+                        return
+                    self._line(line)
+        except (httpx.HTTPError, RuntimeError, ValueError):
+            return  # closed by close(), or the service went away: nothing left to stamp
+
+    def close(self) -> None:
+        """End the stream now (an open stream would hold up the service's shutdown)."""
+        self.stop = True
+        self._client.close()
+
+    def _line(self, line: str) -> None:
+        if not line.startswith("data:"):
+            return
+        now = time.perf_counter()
+        payload = json.loads(line[5:]).get("data")
+        if not isinstance(payload, dict):
+            return
+        sid, status = payload.get("id"), payload.get("status")
+        if not isinstance(sid, str) or not isinstance(status, str):
+            return
+        with self.cond:
+            if status in ACK and sid not in self.acked:
+                self.acked[sid] = now
+                self.cond.notify_all()
+            elif status in TERMINAL_BAD:
+                self.failed[sid] = status
+                self.cond.notify_all()
+
+    def wait(self, sid: str, timeout: float) -> float | None:
+        with self.cond:
+            self.cond.wait_for(lambda: sid in self.acked or sid in self.failed, timeout)
+            return self.acked.get(sid)
+
+
+def _one_signal(client: httpx.Client, events: _Events, prefix: str, i: int) -> float:
+    sid = f"{prefix}-{i}"
+    started = time.perf_counter()
+    answer = client.post("/v1/signals", content=signal_body(sid, LIMIT),
+                         headers={"Content-Type": "application/json"})
+    if answer.status_code != 202:
+        raise RuntimeError(f"signal {sid}: HTTP {answer.status_code} {answer.text[:200]}")
+    acked = events.wait(sid, 30)
+    if acked is None:
+        raise RuntimeError(f"signal {sid} not acknowledged: {events.failed.get(sid, 'timeout')}")
+    return acked - started
+
+
+def _strace_fsyncs(service: Service, client: httpx.Client, events: _Events,
+                   count: int) -> float | None:
+    """fsync + fdatasync calls per signal, counted on the live service (None: no strace)."""
+    strace = shutil.which("strace")
+    if strace is None:
+        return None
+    with tempfile.NamedTemporaryFile("r", suffix=".strace") as out:
+        proc = subprocess.Popen([strace, "-f", "-c", "-e", "trace=fsync,fdatasync", "-o",
+                                 out.name, "-p", str(service.pid)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)  # attached to every thread
+        for i in range(count):
+            _one_signal(client, events, "bench-fsync", i)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)
+        text = Path(out.name).read_text()
+    calls = 0
+    for line in text.splitlines():
+        parts = line.split()
+        if parts and parts[-1] in ("fsync", "fdatasync"):
+            calls += int(parts[3])  # % time, seconds, usecs/call, calls, [errors], name
+    return calls / count
+
+
+def _fsync_cost_s(directory: Path, samples: int = 100) -> float:
+    """Median time of one 4 KB write + fsync on the journal's disk."""
+    path = directory / "fsync-probe"
+    times = []
+    with path.open("wb") as fh:
+        for _ in range(samples):
+            fh.write(b"\0" * 4096)
+            fh.flush()
+            t0 = time.perf_counter()
+            os.fsync(fh.fileno())
+            times.append(time.perf_counter() - t0)
+    path.unlink()
+    return statistics.median(times)
+
+
+def _gateway_round_trip_s(samples: int) -> float:
+    """Median placeOrder -> Submitted on an idle simulator's TWS view (ib_async)."""
+    from ib_async import IB, LimitOrder, Stock
+
+    sim = start_sim(SimSpec(pacing=False, tws=True))
+
+    async def measure() -> list[float]:
+        ib = IB()
+        await ib.connectAsync("127.0.0.1", int(sim.server.tws_port or 0), clientId=7,
+                              timeout=20)
+        contract = Stock("AAPL", "SMART", "USD")
+        await ib.qualifyContractsAsync(contract)
+        out = []
+        live = ("Submitted", "PreSubmitted")
+        for _ in range(samples):
+            done = asyncio.Event()
+
+            def on_status(trade: Any, done: asyncio.Event = done) -> None:
+                if trade.orderStatus.status in live:
+                    done.set()
+
+            t0 = time.perf_counter()
+            trade = ib.placeOrder(contract, LimitOrder("BUY", 1, float(LIMIT)))
+            trade.statusEvent += on_status
+            if trade.orderStatus.status not in live:
+                await asyncio.wait_for(done.wait(), 10)
+            out.append(time.perf_counter() - t0)
+            await asyncio.sleep(0.03)  # stay far below 50 msg/s
+        ib.disconnect()
+        return out
+
+    try:
+        return statistics.median(asyncio.run(measure()))
+    finally:
+        sim.stop()
+
+
+def run_latency(quick: bool) -> WorkloadReport:
+    started = time.perf_counter()
+    report = WorkloadReport(
+        "latency", "(4) Signal -> order acknowledged by the gateway, through the service",
+        "`catalyst-ibkr serve --sim --sim-backend tws` (its own process; SQLite journal, WAL, "
+        "synchronous=FULL; the simulator in-process, reached through its TWS view). One "
+        "signal at a time: "
+        "BUY 1 AAPL LMT (passive). Measured from before `POST /v1/signals` to the "
+        "server-sent event that says SUBMITTED.",
+    )
+    why = unavailable_reason()
+    if why is not None:
+        report.unavailable = why
+        report.goals = [Goal("p50 within 1.5x of the floor", None)]
+        return report
+    count = 30 if quick else 200
+    with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp, serve(Path(tmp)) as service:
+        progress(f"latency: service up at {service.url} (pid {service.pid})")
+        events = _Events(service.url)
+        events.start()
+        events.ready.wait(10)
+        with httpx.Client(base_url=service.url, timeout=30) as client:
+            prefix = f"bench-lat-{uuid.uuid4().hex[:8]}"
+            for i in range(5):  # warm-up: contract lookup, caches, connections
+                _one_signal(client, events, prefix + "-warm", i)
+            progress(f"latency: {count} signals, one at a time")
+            samples = [_one_signal(client, events, prefix, i) for i in range(count)]
+            hop1 = statistics.median(
+                _timed(lambda: client.get("/v1/health")) for _ in range(200))
+            progress("latency: counting the journal's fsyncs per signal (strace -c)")
+            fsyncs = _strace_fsyncs(service, client, events, 20)
+        events.close()
+        fsync_s = _fsync_cost_s(Path(tmp))
+    progress("latency: the gateway round trip on an idle simulator")
+    hop2 = _gateway_round_trip_s(30 if quick else 100)
+    p50, p99 = _pct(samples, 50), _pct(samples, 99)
+    fsync_part = (fsyncs or 0.0) * fsync_s
+    floor = hop1 + hop2 + fsync_part
+    report.tables = [
+        Table(["Measure", "Value"], [
+            ["Signals (sequential)", str(count)],
+            ["p50", f"**{p50 * 1000:.2f} ms**"],
+            ["p99", f"{p99 * 1000:.2f} ms"],
+            ["mean", f"{statistics.fmean(samples) * 1000:.2f} ms"],
+            ["floor", f"**{floor * 1000:.2f} ms**"],
+            ["p50 / floor", f"**{p50 / floor:.2f}x**"],
+        ]),
+        Table(["Floor component", "Value", "How"], [
+            ["client -> service", f"{hop1 * 1000:.3f} ms",
+             "median raw httpx GET /v1/health on the running service (keep-alive)"],
+            ["service -> gateway", f"{hop2 * 1000:.3f} ms",
+             "median placeOrder -> Submitted on an idle simulator's TWS view (ib_async)"],
+            ["journal fsyncs", f"{fsync_part * 1000:.3f} ms",
+             (f"{fsyncs:.1f} fsync/fdatasync per signal (strace -c on the service) x "
+              f"{fsync_s * 1000:.3f} ms (median 4 KB write + fsync on this disk)")
+             if fsyncs is not None else "strace not installed: fsyncs not counted"],
+        ]),
+    ]
+    report.notes = [
+        "Backend: `serve --sim --sim-backend tws` (the simulator's TWS socket view; `serve "
+        "--sim` defaults to its Web API over HTTPS since this workload was written), so the "
+        "second hop is a socket order round trip rather than an HTTPS one; the floor uses "
+        "the same kind of hop.",
+    ]
+    report.goals = [Goal(f"p50 within 1.5x of the floor: measured {p50 / floor:.2f}x",
+                         p50 <= 1.5 * floor)]
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def _timed(call: Any) -> float:
+    t0 = time.perf_counter()
+    call()
+    return time.perf_counter() - t0
+
+
+WRK_SCRIPT = """
+local n = 0
+local prefix = "%s"
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  n = n + 1
+  local body = '{"id":"' .. prefix .. '-' .. n .. '","symbol":"AAPL","side":"BUY",' ..
+    '"quantity":"1","order_type":"LMT","limit_price":"%s","tif":"DAY"}'
+  return wrk.format(nil, "/v1/signals", nil, body)
+end
+"""
+
+
+def run_intake(quick: bool) -> WorkloadReport:
+    started = time.perf_counter()
+    report = WorkloadReport(
+        "intake", "(5) Signal intake throughput and the service's RSS under load",
+        "`wrk` (one thread, 16 connections) posts distinct signals to `catalyst-ibkr serve "
+        "--sim` for a fixed time; a 202 means the signal is journaled (SQLite, WAL, "
+        "synchronous=FULL). The service keeps working them meanwhile (risk, orders to the "
+        "simulator), as it would in production. RSS is sampled from /proc every 100 ms.",
+    )
+    why = unavailable_reason()
+    wrk = shutil.which("wrk")
+    if why is None and wrk is None:
+        why = INSTALL_HINT
+    if why is not None:
+        report.unavailable = why
+        report.goals = [Goal(">= 2,000 signals/s journaled, RSS < 150 MB", None)]
+        return report
+    assert wrk is not None
+    seconds = 3 if quick else 10
+    with tempfile.TemporaryDirectory(prefix="bench-intake-") as tmp, serve(Path(tmp)) as service:
+        idle_rss = rss_mb(service.pid)
+        script = Path(tmp) / "signals.lua"
+        prefix = f"bench-in-{uuid.uuid4().hex[:8]}"
+        script.write_text(WRK_SCRIPT % (prefix, LIMIT))
+        peak = [idle_rss]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.1):
+                peak.append(rss_mb(service.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        cmd = [wrk, "-t1", "-c16", f"-d{seconds}s", "--latency", "-s", str(script),
+               service.url + "/v1/signals"]
+        progress(f"intake: wrk for {seconds} s against {service.url}/v1/signals")
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        time.sleep(1.0)
+        done.set()
+        sampler.join()
+        after_rss = rss_mb(service.pid)
+        fsync_s = _fsync_cost_s(Path(tmp))
+        with contextlib.closing(
+                sqlite3.connect(f"file:{service.db_path}?mode=ro", uri=True)) as db:
+            journaled = int(db.execute(
+                "SELECT count(*) FROM signals WHERE id LIKE ?", (prefix + "-%",)
+            ).fetchone()[0])
+    rps = float(_grab(r"Requests/sec:\s+([\d.]+)", out) or 0)
+    non2xx = int(_grab(r"Non-2xx or 3xx responses:\s+(\d+)", out) or 0)
+    total = int(_grab(r"(\d+) requests in", out) or 0)
+    per_s = journaled / seconds
+    wrk_p50 = _grab(r"(?m)^\s+50%\s+(\S+)", out)
+    wrk_p99 = _grab(r"(?m)^\s+99%\s+(\S+)", out)
+    max_rss = max(peak)
+    report.tables = [Table(["Measure", "Value"], [
+        ["Signals answered 202 per second (wrk)", f"{rps:,.0f}"],
+        ["Signals found in the journal", f"{journaled:,} of {total:,} sent "
+                                         f"({non2xx} non-2xx)"],
+        ["Journaled per second", f"**{per_s:,.0f}**"],
+        ["RSS idle / peak / after", f"{idle_rss:.0f} / **{max_rss:.0f}** / {after_rss:.0f} MB"],
+        ["wrk latency p50 / p99", f"{wrk_p50} / {wrk_p99}"],
+        ["wrk command", f"`wrk -t1 -c16 -d{seconds}s --latency -s signals.lua URL`"],
+    ])]
+    report.notes = [
+        "wrk and the service share the machine's cores; the service also runs its order "
+        "pipeline against the in-process simulator during the load.",
+        f"One 4 KB write + fsync took {fsync_s * 1000:.2f} ms on this disk right after the "
+        f"load (median of 100; the issue assumed ~0.3 ms; on this shared machine it has "
+        f"ranged from ~0.3 to ~5 ms): one commit per signal alone would cap intake at "
+        f"~{1 / fsync_s:,.0f} signals/s. "
+        + ("Measured intake is far below that, so the limit is the service's own work per "
+           "signal, not the disk." if per_s < 0.5 / fsync_s else
+           "Measured intake is close to that: the disk is the limit; commits shared by many "
+           "signals (group commit) would lift it."),
+    ]
+    report.goals = [
+        Goal(f">= 2,000 signals/s journaled on SQLite synchronous FULL: measured {per_s:,.0f}",
+             per_s >= 2000),
+        Goal(f"RSS < 150 MB under load: peak {max_rss:.0f} MB", max_rss < 150),
+    ]
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def _grab(pattern: str, text: str) -> str | None:
+    match = re.search(pattern, text)
+    return match.group(1) if match else None
+
+
