@@ -31,6 +31,7 @@ pytestmark = pytest.mark.timeout(240)
 
 SIGNALS = 6
 HIT = 2  # the signal whose order POST the fault holds / drops
+LIVE_ORDERS = r"/iserver/account/orders$"  # GET only: placing is /iserver/account/{acct}/orders
 ENV = {"CATALYST_GATEWAY_ORDER_TIMEOUT_S": "1.5", "CATALYST_OMS_IN_DOUBT_POLL_S": "0.25",
        "CATALYST_OMS_IN_DOUBT_BUDGET_S": "8"}
 # The first process looks at its in-doubt orders only every 30 s, so the kill surely lands
@@ -67,9 +68,12 @@ def test_sigkill_inside_one_send_neither_loses_nor_duplicates_the_order(
             assert client.post("/v1/signals", json=_body(n)).status_code == 202
         _wait(lambda: len(sim.state()["orders"]) == HIT, "the first orders never landed")
         if fault["kind"] == "drop_after_accept":
-            # Silence the order stream too, so nothing but the (slowed) resolver could tell
-            # the service that the order landed: the kill then lands while it is in doubt.
+            # Leave the first process no way to learn that the order landed, so the kill
+            # surely lands while it is in doubt: the order stream is silenced and the list
+            # its resolver reads fails (a lookup that happened to find the order would make
+            # this a test of something else). The restart gets a healthy gateway again.
             sim.fault(kind="ws_silence", seconds=60)
+            sim.fault(kind="http_error", path=LIVE_ORDERS, status=500, count=10_000)
         sim.fault(**fault)
         assert client.post("/v1/signals", json=_body(HIT)).status_code == 202
         # the fault has fired: the POST is inside the gateway (latency) or its answer is gone
@@ -82,6 +86,7 @@ def test_sigkill_inside_one_send_neither_loses_nor_duplicates_the_order(
         else:
             assert len(sim.state()["orders"]) == HIT  # still held: not placed yet
     service.kill9()
+    sim.fault(kind="clear")
     if fault["kind"] == "latency":  # the gateway finishes the held POST after the crash
         _wait(lambda: len(sim.state()["orders"]) == HIT + 1, "the held POST never landed", 60)
 

@@ -11,6 +11,7 @@ import pytest
 from simsrv_helpers import AAPL, ACCT, api, place, place_confirmed, warm
 from websockets.sync.client import connect
 from ws_helpers import (
+    barrier,
     burst,
     collect,
     is_closed,
@@ -85,6 +86,7 @@ def test_smd_first_frame_full_then_only_changed_fields(sim: RunningSim) -> None:
         added = wait_for(ws, topic(f"smd+{AAPL}"))
         assert "7059" in added
         ws.send(f"umd+{AAPL}+{{}}")
+        barrier(ws)  # last size moves every sim second: frames queued before umd may trail it
         sim.set_market("AAPL", last="101.00", bid="100.99", ask="101.01")
         assert [f for f in collect(ws, 0.4) if f.get("topic") == f"smd+{AAPL}"] == []
 

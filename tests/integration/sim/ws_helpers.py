@@ -70,6 +70,13 @@ def wait_for(ws: ClientConnection, match: Callable[[Frame], bool], timeout: floa
             return frame
 
 
+def barrier(ws: ClientConnection) -> None:
+    """Return once the sim has handled everything sent before: its ``tic`` answer queues
+    behind every frame it pushed earlier, so what it sent before is read and discarded."""
+    ws.send("tic")
+    wait_for(ws, topic("tic"))
+
+
 def collect(ws: ClientConnection, seconds: float) -> list[Frame]:
     """Every frame that arrives in the next ``seconds`` (real time)."""
     out: list[Frame] = []
