@@ -43,6 +43,12 @@ __all__ = ["run_intake", "run_latency"]
 ACK = {"SUBMITTED", "PARTIALLY_FILLED", "FILLED"}
 TERMINAL_BAD = {"DENIED", "REJECTED", "EXPIRED", "CANCELLED"}
 LIMIT = "1.00"  # far under AAPL's simulated price: passive, never filled, collar-safe
+#: (4) measures latency, not throughput: each signal starts at least this long after the
+#: previous one. A signal costs the socket view 4 messages (quote, open and completed
+#: orders, placeOrder) and the adapter sends at most 40 per second, so back-to-back signals
+#: would measure the pacing queue (~100 ms each) instead of the path; the floor's gateway
+#: hop is measured with a pause between orders for the same reason.
+SPACING_S = 0.2
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -199,8 +205,9 @@ def run_latency(quick: bool) -> WorkloadReport:
         "latency", "(4) Signal -> order acknowledged by the gateway, through the service",
         "`catalyst-ibkr serve --sim --sim-backend tws` (its own process; SQLite journal, WAL, "
         "synchronous=FULL; the simulator in-process, reached through its TWS view). One "
-        "signal at a time: "
-        "BUY 1 AAPL LMT (passive). Measured from before `POST /v1/signals` to the "
+        "signal at a time, each at least 0.2 s after the previous one (latency, not "
+        "throughput: back-to-back signals would wait in the adapter's 40 messages/s pacing "
+        "queue): BUY 1 AAPL LMT (passive). Measured from before `POST /v1/signals` to the "
         "server-sent event that says SUBMITTED.",
     )
     why = unavailable_reason()
@@ -218,8 +225,11 @@ def run_latency(quick: bool) -> WorkloadReport:
             prefix = f"bench-lat-{uuid.uuid4().hex[:8]}"
             for i in range(5):  # warm-up: contract lookup, caches, connections
                 _one_signal(client, events, prefix + "-warm", i)
-            progress(f"latency: {count} signals, one at a time")
-            samples = [_one_signal(client, events, prefix, i) for i in range(count)]
+            progress(f"latency: {count} signals, one at a time, {SPACING_S:.2f} s apart")
+            samples = []
+            for i in range(count):
+                samples.append(_one_signal(client, events, prefix, i))
+                time.sleep(max(0.0, SPACING_S - samples[-1]))
             hop1 = statistics.median(
                 _timed(lambda: client.get("/v1/health")) for _ in range(200))
             progress("latency: counting the journal's fsyncs per signal (strace -c)")

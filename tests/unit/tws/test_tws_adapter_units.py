@@ -56,7 +56,13 @@ def test_settings_refuse_pacing_above_ibkr_limit() -> None:
 def test_factory_applies_client_id_and_pacing() -> None:
     broker = make_tws_broker("tws://127.0.0.1:4002", 12, account="DU1")
     assert broker.settings.client_id == 12 and broker.settings.account == "DU1"
-    assert broker.ib.client.MaxRequests * 10 <= 50 and broker.ib.client.RequestsInterval == 0.1
+    client = broker.ib.client
+    # 40 messages per second, in slices short enough that a late one keeps TWS's window
+    # under 50, and long enough to hold one signal's messages (quote, open and completed
+    # orders, placeOrder) so a lone order is not held back by its own reads
+    assert client.MaxRequests / client.RequestsInterval == pytest.approx(40)
+    assert client.RequestsInterval <= 0.2 and client.MaxRequests + 40 <= 50
+    assert client.MaxRequests >= 5
 
 
 @pytest.mark.parametrize("raw", [math.nan, -1.0, 1.7976931348623157e308, math.inf, None, ""])

@@ -34,6 +34,8 @@ _log = logging.getLogger(__name__)
 
 DATA_FARM_CODES = frozenset({2103, 2104, 2105, 2106, 2107, 2108, 2157, 2158})
 CLIENT_ID_IN_USE = 326
+#: ib_async throttles per slice of a second: max_msgs_per_s / 5 messages per 200 ms
+PACING_SLICES_PER_S = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +49,12 @@ class TwsSettings:
     reconnect_initial_s: float = 0.25
     reconnect_max_s: float = 30.0
     #: IBKR allows 50 messages/s per client; ib_async queues anything above this. It is
-    #: enforced in tenths of a second (4 per 100 ms for 40/s), not as one burst per second:
+    #: enforced in fifths of a second (8 per 200 ms for 40/s), not as one burst per second:
     #: TWS counts on arrival, and a burst that arrives late would share TWS's window with the
-    #: next one (two bursts of 45 inside one second is error 100).
+    #: next one (two bursts of 45 inside one second is error 100); a late slice adds at most
+    #: 8 to a window of 40. A slice still holds one signal's messages (quote, open and
+    #: completed orders, placeOrder), so a lone order is never held back; tenths of a second
+    #: (4 per 100 ms) delayed every placeOrder by most of 100 ms.
     max_msgs_per_s: int = 40
 
     def __post_init__(self) -> None:
@@ -76,8 +81,8 @@ class TwsConnection:
         self.settings = settings
         self.ib: Any = IB()
         client: Any = self.ib.client  # ib_async types RequestsInterval as int; it takes floats
-        client.MaxRequests = max(1, settings.max_msgs_per_s // 10)
-        client.RequestsInterval = 0.1
+        client.MaxRequests = max(1, settings.max_msgs_per_s // PACING_SLICES_PER_S)
+        client.RequestsInterval = 1 / PACING_SLICES_PER_S
         self.account: str = settings.account or ""
         self.generation = 0  # bumps on every socket loss: an answer from before is lost
         self.held = False
