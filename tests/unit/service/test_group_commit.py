@@ -244,3 +244,13 @@ def test_an_id_inserted_by_another_process_mid_batch_falls_back_to_row_by_row(
     assert results[1][0].signal.quantity == 99  # the row the other process wrote
     assert _stored_ids(db_url) == {"r-1", "r-2", "r-3"}
     assert _event_count(db_url) == 3  # r-1, r-3 and the other process's r-2: no double
+
+
+def test_a_fresh_record_is_what_reading_the_row_back_gives(journal: Journal) -> None:
+    """The batch answers fresh signals without reading their rows back: the record it builds
+    must equal what the journal returns for that id later (and for a duplicate, now)."""
+    items = [_item("r-1"), _item("r-2", quantity="3"), _item("r-1")]
+    answers = journal.insert_signals(items)
+    assert [created for _, created in answers] == [True, True, False]
+    for record, _ in answers:
+        assert record == journal.get_signal(str(record.signal.id))

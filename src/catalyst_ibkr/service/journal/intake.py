@@ -83,10 +83,25 @@ def _insert_many(
             conn.execute(insert(t.signals), rows)
         if events:
             conn.execute(insert(t.service_events), events)
-        found = conn.execute(select(t.signals).where(t.signals.c.id.in_(ids))).mappings()
-        stored = {r["id"]: signal_record(r) for r in found}
+        # Only duplicates are read back: a fresh row holds exactly what this batch wrote,
+        # and decoding every stored body again was a third of the batch's cost.
+        again = sorted({str(item.signal.id) for item, fresh in zip(batch, created, strict=True)
+                        if not fresh})
+        stored: dict[str, SignalRecord] = {}
+        if again:
+            found = conn.execute(select(t.signals).where(t.signals.c.id.in_(again))).mappings()
+            stored = {r["id"]: signal_record(r) for r in found}
+    for item, fresh in zip(batch, created, strict=True):
+        if fresh:
+            stored[str(item.signal.id)] = _fresh_record(item)
     return [(stored[str(item.signal.id)], fresh) for item, fresh in zip(batch, created,
                                                                         strict=True)]
+
+
+def _fresh_record(item: SignalInsert) -> SignalRecord:
+    """The record a read of a just-inserted row returns (status RECEIVED, nothing decided)."""
+    return SignalRecord(signal=item.signal, fingerprint=item.fingerprint, status="RECEIVED",
+                        risk_decision=None, reason_code=None, reason=None, updated_at=item.now)
 
 
 def _insert_each(
