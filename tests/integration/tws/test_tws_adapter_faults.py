@@ -323,3 +323,19 @@ async def test_partial_fills_accumulate_and_survive_a_cancel(
 async def _closed(broker: TwsBroker, cid: ClientOrderId) -> Any:
     report = await broker.order(cid)
     return report if report is not None and report.status.is_closed else None
+
+
+async def test_an_answer_wakes_the_waiting_command_at_once(
+    make_broker: Callable[..., Any], tws_sim: RunningSim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """place/cancel wait for TWS's answer on an event, not by polling: with the fallback
+    poll pushed out to a minute, both still finish well inside their deadline."""
+    from catalyst_ibkr.adapters.tws import broker as tws_broker
+
+    monkeypatch.setattr(tws_broker, "POLL_S", 60.0)
+    broker = await make_broker(client_id=31, request_timeout_s=30.0)
+    inst = await ready(broker, tws_sim)
+    request = limit(inst, "90.00")
+    assert isinstance(await asyncio.wait_for(broker.place(request), 10), Accepted)
+    cancelled = await asyncio.wait_for(broker.cancel(CancelOrder(request.client_order_id)), 10)
+    assert isinstance(cancelled, Accepted)

@@ -15,6 +15,7 @@ Outcome rules, as the port demands:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -55,7 +56,9 @@ __all__ = ["TwsBroker"]
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-POLL_S = 0.005
+#: how often a command's answer is looked for when no TWS message woke the waiter (a
+#: socket loss, a deadline); answers themselves wake it at once
+POLL_S = 0.05
 
 
 class TwsBroker:
@@ -66,9 +69,10 @@ class TwsBroker:
         self._hub = EventHub()
         self._book = TwsBook(settings.client_id, lambda: self.account_id, self._hub)
         self._conn = TwsConnection(settings, reconcile=self._reconcile,
-                                   on_health=self._publish_health, on_error=self._book.on_error)
+                                   on_health=self._publish_health, on_error=self._on_error)
         self._instruments: dict[tuple[str, str, str | None, str], Instrument] = {}
         self._refresh_lock = asyncio.Lock()
+        self._answered = asyncio.Event()  # set on every order message or error from TWS
         self._wire_events()
 
     @property
@@ -96,6 +100,17 @@ class TwsBroker:
         ib.orderStatusEvent += self._book.on_trade
         ib.openOrderEvent += self._book.on_open_order
         ib.commissionReportEvent += self._book.on_commission
+        # after the book's handlers, so a woken waiter finds the book already updated
+        ib.orderStatusEvent += self._wake
+        ib.openOrderEvent += self._wake
+        ib.disconnectedEvent += self._wake
+
+    def _wake(self, *_: Any) -> None:
+        self._answered.set()
+
+    def _on_error(self, req_id: int, code: int, message: str) -> None:
+        self._book.on_error(req_id, code, message)
+        self._answered.set()
 
     def _publish_health(self, health: SessionHealth) -> None:
         self._hub.publish(HealthEvent(health))
@@ -390,7 +405,11 @@ class TwsBroker:
                 raise OutcomeUnknown(cid, "the TWS socket dropped before the answer arrived")
             if loop.time() > deadline:
                 raise OutcomeUnknown(cid, "TWS did not answer in time")
-            await asyncio.sleep(POLL_S)
+            # Cleared after the look with no await in between: a message that arrives after
+            # the look always wakes this waiter, one that arrived before was seen by it.
+            self._answered.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._answered.wait(), POLL_S)
 
 
 def _zero() -> Decimal:
