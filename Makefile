@@ -30,7 +30,21 @@ BACKEND ?= webapi
 demo: install
 	$(BIN)/catalyst-ibkr demo --backend $(BACKEND)
 
+# wrk (load for (5) and (6)) and strace (fsyncs in (4)'s floor) are Debian packages: installed
+# when missing and we are root; otherwise those rows say "not measured" and why.
+BENCH_TOOLS := wrk strace
+
 bench: install
+	@missing=""; for tool in $(BENCH_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make bench: installing$$missing (Debian packages)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q$$missing >/dev/null \
+	      || echo "make bench: could not install$$missing; the benchmarks that need them say so"; \
+	  else \
+	    echo "make bench:$$missing not installed (apt-get install$$missing as root); the benchmarks that need them say so"; \
+	  fi; \
+	fi
 	$(BIN)/python -m bench
 
 clean:
