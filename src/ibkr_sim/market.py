@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -147,9 +148,21 @@ class NyseCalendar:
 
 
 # ----------------------------------------------------------------------------- quotes
+DayRange = tuple[Decimal | None, Decimal | None]
+
+
+def _no_range() -> DayRange:
+    return None, None
+
+
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """Top of book and today's statistics for one instrument at one simulated second."""
+    """Top of book and today's statistics for one instrument at one simulated second.
+
+    ``high`` and ``low`` are computed when first read: they walk the day's price grid, which
+    was 95 % of building a quote, and most readers (a sweep asking for last, bid and ask)
+    never look at them. The values do not depend on when they are read.
+    """
 
     conid: int
     last: Decimal
@@ -160,16 +173,23 @@ class Quote:
     last_size: int
     volume: int
     open: Decimal | None
-    high: Decimal | None
-    low: Decimal | None
     close: Decimal | None
     prior_close: Decimal
     updated: datetime
     pinned: bool = False
+    day_range: Callable[[], DayRange] = field(default=_no_range, repr=False, compare=False)
 
     @property
     def mid(self) -> Decimal:
         return (self.bid + self.ask) / 2
+
+    @property
+    def high(self) -> Decimal | None:
+        return self.day_range()[0]
+
+    @property
+    def low(self) -> Decimal | None:
+        return self.day_range()[1]
 
 
 @dataclass(slots=True)
@@ -380,7 +400,11 @@ class Market:
         bid_size = 100 * (3 + (((bits >> 16) & 0xFF) * 38 >> 8))
         ask_size = 100 * (3 + (((bits >> 24) & 0xFF) * 38 >> 8))
         last_size = 100 * (1 + (((bits >> 32) & 0xFF) * 5 >> 8))
-        open_, high, low, close, prior_close, volume = self._day_stats(inst, second, when, last)
+        open_, close, prior_close, volume = self._day_stats(inst, second, when)
+
+        def day_range() -> DayRange:
+            return self._day_range(inst, second, when, last)
+
         return Quote(
             conid=inst.conid,
             last=last,
@@ -391,33 +415,43 @@ class Market:
             last_size=last_size,
             volume=volume,
             open=open_,
-            high=high,
-            low=low,
             close=close,
             prior_close=prior_close,
             updated=when,
             pinned=pin is not None,
+            day_range=day_range,
         )
 
     def _day_stats(
-        self, inst: Instrument, second: int, when: datetime, last: Decimal
-    ) -> tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None, Decimal, int]:
-        """open/high/low/close/prior close/volume for the Eastern trading day of ``when``."""
+        self, inst: Instrument, second: int, when: datetime
+    ) -> tuple[Decimal | None, Decimal | None, Decimal, int]:
+        """open/close/prior close/volume for the Eastern trading day of ``when``."""
         tick = inst.tick
         day = self._day(inst, self._local_day(second, when))
         prior_close = tick * day.prior_close_ticks
         if not day.trading_day or second < day.start_s:
-            return None, None, None, None, prior_close, 0
+            return None, None, prior_close, 0
         upto = min(second, day.end_s)
-        self._extend_extremes(inst, day, upto)
-        hi, lo = day.high_ticks, day.low_ticks
-        if upto == second:  # during the session the current last counts too
-            last_ticks = int(last / tick)
-            hi, lo = max(hi, last_ticks), min(lo, last_ticks)
         close = tick * day.close_ticks if second >= day.end_s else None
         fraction = (upto - day.start_s) / max(1, day.end_s - day.start_s)
         volume = int(day.daily_volume * fraction)
-        return tick * day.open_ticks, tick * hi, tick * lo, close, prior_close, volume
+        return tick * day.open_ticks, close, prior_close, volume
+
+    def _day_range(self, inst: Instrument, second: int, when: datetime,
+                   last: Decimal) -> DayRange:
+        """high/low of the Eastern trading day of ``when`` up to ``second``."""
+        tick = inst.tick
+        day = self._day(inst, self._local_day(second, when))
+        if not day.trading_day or second < day.start_s:
+            return None, None
+        upto = min(second, day.end_s)
+        with self._lock:  # the grid walk mutates the day's memo; readers may be threads
+            self._extend_extremes(inst, day, upto)
+            hi, lo = day.high_ticks, day.low_ticks
+        if upto == second:  # during the session the current last counts too
+            last_ticks = int(last / tick)
+            hi, lo = max(hi, last_ticks), min(lo, last_ticks)
+        return tick * hi, tick * lo
 
     def _local_day(self, second: int, when: datetime) -> date:
         """The New York calendar day of ``second``, cached for the span of that day."""

@@ -35,7 +35,9 @@ instants = st.integers(min_value=0, max_value=3 * 365 * 86400).map(
 def test_same_seed_and_time_give_the_same_quote(conid: int, when: datetime, seed: int) -> None:
     a, _ = make(seed)
     b, _ = make(seed)
-    assert a.quote(conid, when) == b.quote(conid, when)
+    qa, qb = a.quote(conid, when), b.quote(conid, when)
+    assert qa == qb
+    assert (qa.high, qa.low) == (qb.high, qb.low)  # computed on read, not part of ==
 
 
 @given(conid=conids, when=instants, hours=st.sampled_from(["always", "nyse"]))
@@ -180,3 +182,26 @@ def test_nyse_quote_has_no_open_before_the_session_and_a_close_after() -> None:
     assert post.close is not None and post.open is not None
     next_day = market.quote(AAPL, datetime(2026, 11, 25, 15, 0, tzinfo=UTC))
     assert next_day.prior_close == post.close
+
+
+def test_high_and_low_are_walked_only_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep for last/bid/ask must not pay for the day's high/low grid walk; reading them
+    later gives what reading them at once gives."""
+    market, clock = make(5)
+    fresh, _ = make(5)  # a second market, read at once
+    walks: list[int] = []
+    real = Market._extend_extremes
+
+    def counting(self: Market, *args: object) -> None:
+        walks.append(1)
+        real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Market, "_extend_extremes", counting)
+    quote = market.quote(AAPL)
+    assert quote.last and quote.bid and quote.ask and quote.volume >= 0
+    assert walks == []
+    clock.advance(3600)  # later reads (and other quotes) do not change this quote's range
+    market.quote(AAPL)
+    at_once = fresh.quote(AAPL, quote.updated)
+    assert (quote.high, quote.low) == (at_once.high, at_once.low)
+    assert walks
