@@ -51,6 +51,42 @@ LIMIT = "1.00"  # far under AAPL's simulated price: passive, never filled, colla
 SPACING_S = 0.2
 
 
+# -- notes kept across regenerations (what changed, and what is left) --------------------------
+
+LATENCY_HISTORY = [
+    "History (2026-11-25, `.venv/bin/python -m bench --only latency`): p50 was a flat "
+    "~100 ms (p99 ~106 ms): the socket adapter let ib_async send 4 messages per 100 ms, a "
+    "signal costs 4 (quote, open and completed orders, placeOrder), so any fifth message "
+    "held the placeOrder for most of 100 ms, and back-to-back signals measured that queue. "
+    "Now 8 per 200 ms (still 40/s), an answer wakes the waiting command instead of a 5 ms "
+    "poll, and signals are spaced 0.2 s apart: p50 36-38 ms.",
+    "What is left between p50 and the floor (median of 30 spaced signals, from the "
+    "journal's event stamps): the signal is journaled 2 ms after the POST starts and "
+    "answered 202 at 6 ms; risk has decided and the intent is journaled at 8 ms; the order "
+    "is acknowledged and applied at 21-24 ms; the signal reads SUBMITTED at 25 ms; the "
+    "event-stream reader of this benchmark sees it ~10 ms later. Nearly all of it is CPU on "
+    "the service's one event loop (~14 ms per signal with py-spy): the risk context decodes "
+    "every order of the last hour from the journal (~4 ms once 200 orders rest), applying "
+    "order reports ~2.4 ms, ib_async's decoder ~1.8 ms, the in-process simulator ~1.4 ms. "
+    "The floor has no room for the risk reads (a quote and the open/completed order lists "
+    "before every placeOrder) or the risk decision itself, so 1.5x (~4 ms) would need a "
+    "decision path with no journal decoding at all: in-memory open-order and recent-order "
+    "indexes kept by the single writer are the next step.",
+]
+
+INTAKE_HISTORY = [
+    "History (2026-11-25, `.venv/bin/python -m bench --only intake`, same machine, idle): "
+    "~1,100 signals/s before, ~1,400 after the group commit stopped reading back and "
+    "re-validating every row it had just written.",
+    "What is left: the service is CPU-bound on one core (the GIL) at ~0.7 ms per signal: "
+    "uvicorn + FastAPI + our route ~0.3 ms, the intake writer thread (SQLAlchemy) "
+    "~0.07-0.1 ms, the event loop itself ~0.1 ms, and the order pipeline working the "
+    "backlog meanwhile. 2,000/s needs < 0.5 ms per signal on that one core, or a second "
+    "process taking part of the work (API workers in front of one journal writer: the "
+    "several-process PostgreSQL deployment). uvloop was tried and measured within noise.",
+]
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
@@ -266,6 +302,7 @@ def run_latency(quick: bool) -> WorkloadReport:
         "--sim` defaults to its Web API over HTTPS since this workload was written), so the "
         "second hop is a socket order round trip rather than an HTTPS one; the floor uses "
         "the same kind of hop.",
+        *LATENCY_HISTORY,
     ]
     report.goals = [Goal(f"p50 within 1.5x of the floor: measured {p50 / floor:.2f}x",
                          p50 <= 1.5 * floor)]
@@ -365,8 +402,9 @@ def run_intake(quick: bool) -> WorkloadReport:
         f"~{1 / fsync_s:,.0f} signals/s. "
         + ("Measured intake is far below that, so the limit is the service's own work per "
            "signal, not the disk." if per_s < 0.5 / fsync_s else
-           "Measured intake is close to that: the disk is the limit; commits shared by many "
-           "signals (group commit) would lift it."),
+           "Measured intake is close to that: the disk is the limit (the group commit "
+           "already shares one fsync among the signals of a batch)."),
+        *INTAKE_HISTORY,
     ]
     report.goals = [
         Goal(f">= 2,000 signals/s journaled on SQLite synchronous FULL: measured {per_s:,.0f}",
