@@ -56,14 +56,16 @@ class RiskSettings(SectionModel):
 class Settings(SectionModel):
     """The whole configuration. Build it with ``load_settings``; every default is conservative."""
 
-    gateway: GatewaySettings = GatewaySettings()
-    pacing: PacingSettings = PacingSettings()
-    questions: QuestionsSettings = QuestionsSettings()
-    risk: RiskSettings = RiskSettings()
-    oms: OmsSettings = OmsSettings()
-    service: ServiceSettings = ServiceSettings()
-    watchdog: WatchdogSettings = WatchdogSettings()
-    alerts: AlertsSettings = AlertsSettings()
+    # Factories, not instances: pydantic deep-copies an instance default, and the risk
+    # table's read-only mapping cannot be copied, so `Settings()` itself used to fail.
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    pacing: PacingSettings = Field(default_factory=PacingSettings)
+    questions: QuestionsSettings = Field(default_factory=QuestionsSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
+    oms: OmsSettings = Field(default_factory=OmsSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
+    watchdog: WatchdogSettings = Field(default_factory=WatchdogSettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
 
 
 #: Section name -> model, in the order of interfaces.md (risk is handled separately).

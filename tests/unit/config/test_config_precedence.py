@@ -201,3 +201,14 @@ def test_db_url_name_used_by_the_migrations_is_an_alias(tmp_path: Path) -> None:
     from_file = load_settings(None, {"CATALYST_DB_URL_FILE": str(secret)})
     assert from_file.settings.oms.db_url.get_secret_value() == "postgresql+psycopg://u:pw@h/j"
     assert from_file.source_of("oms", "db_url") == "env CATALYST_DB_URL_FILE"
+
+
+def test_settings_built_directly_are_the_loaders_defaults() -> None:
+    """A library user may build `Settings()` without the loader: it must work (the risk
+    table's read-only mapping once made it fail) and mean the same defaults."""
+    from catalyst_ibkr.config import Settings
+
+    direct = Settings()
+    assert direct == load_settings(None, {}).settings
+    assert direct.risk.limits == load_settings(None, {}).settings.risk.limits
+    assert Settings().risk is not direct.risk  # each instance owns its sections
