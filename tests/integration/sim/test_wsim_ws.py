@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import ssl
+import time
 
 import pytest
 from simsrv_helpers import AAPL, ACCT, api, place, place_confirmed, warm
@@ -278,10 +279,15 @@ def test_ws_silence_stops_everything_including_heartbeats(sim: RunningSim) -> No
     with open_ws(sim) as ws:
         burst(ws)
         wait_for(ws, topic("system"), timeout=2)  # heartbeats flow (every 0.1 s real)
-        sim.fault("ws_silence", seconds=120)  # 1.2 s real at this scale
+        sim.fault("ws_silence", seconds=300)  # 3 s real at this scale
+        # the socket's pump takes the fault on its next turn: from then on nothing is sent
+        deadline = time.monotonic() + 5
+        while any(f["kind"] == "ws_silence" for f in sim.state()["faults"]):
+            assert time.monotonic() < deadline, "the pump never took the ws_silence fault"
+            time.sleep(0.01)
         collect(ws, 0.1)  # whatever was already in flight
         assert collect(ws, 0.6) == []
-        wait_for(ws, topic("system"), timeout=3)  # and they come back afterwards
+        wait_for(ws, topic("system"), timeout=6)  # and they come back afterwards
 
 
 def test_ws_needs_no_warm_up_but_orders_placed_elsewhere_still_stream(sim: RunningSim) -> None:
