@@ -339,3 +339,32 @@ async def test_an_answer_wakes_the_waiting_command_at_once(
     assert isinstance(await asyncio.wait_for(broker.place(request), 10), Accepted)
     cancelled = await asyncio.wait_for(broker.cancel(CancelOrder(request.client_order_id)), 10)
     assert isinstance(cancelled, Accepted)
+
+
+async def test_a_new_order_reads_no_order_lists_but_a_lookup_before_a_resend_does(
+    make_broker: Callable[..., Any], tws_sim: RunningSim
+) -> None:
+    """Placing a fresh cOID sends no open/completed-order requests (their cost grew with
+    the day's orders); a cOID placed elsewhere is refused once an order(cOID) lookup (what
+    the service does before any re-send) has re-read the lists."""
+    ours = await make_broker(client_id=41)
+    elsewhere = await make_broker(client_id=42)
+    inst = await ready(ours, tws_sim)
+    reads = 0
+    refresh = ours._refresh
+
+    async def counting() -> None:
+        nonlocal reads
+        reads += 1
+        await refresh()
+
+    ours._refresh = counting  # type: ignore[method-assign]
+    assert isinstance(await ours.place(limit(inst, "90.00")), Accepted)
+    assert reads == 0
+    theirs = limit(inst, "89.00")
+    assert isinstance(await elsewhere.place(theirs), Accepted)
+    found = await ours.order(theirs.client_order_id)
+    assert found is not None and reads == 1
+    again = await ours.place(theirs)
+    assert not isinstance(again, Accepted) and again.code == "DUPLICATE_COID"
+    assert len(sim_orders(tws_sim, theirs.client_order_id)) == 1

@@ -188,7 +188,7 @@ class TwsBroker:
         if self._conn.held:
             raise BrokerUnavailable(self._conn.detail)
         for used in (cid, *(leg.client_order_id for leg in request.legs)):
-            if await self._known_coid(used):
+            if self._known_coid(used):
                 return Rejected(cid, f"cOID {used} was already used for an order; a new order "
                                 "needs a new cOID", code="DUPLICATE_COID")
         contract = convert.contract_for(request.instrument)
@@ -375,11 +375,17 @@ class TwsBroker:
     def _claim(self, trade: Any) -> None:
         self._conn.max_order_id = max(self._conn.max_order_id, int(trade.order.orderId))
 
-    async def _known_coid(self, cid: ClientOrderId) -> bool:
-        if cid in self._book.reports or any(t.order.orderRef == cid for t in self.ib.trades()):
-            return True
-        await self._ask(self._refresh(), "open/completed orders")
-        return cid in self._book.reports
+    def _known_coid(self, cid: ClientOrderId) -> bool:
+        """Whether ``cid`` was used for an order this adapter knows: its own, and every
+        order TWS listed when this connection was made (or last re-made) or at the last
+        lookup. TWS itself does not refuse a repeated orderRef, so this is the check.
+
+        It does not re-read every open and completed order before each new order (that
+        cost grew with the day's orders, and decoding them held up every placeOrder): a
+        cOID the journal has just created cannot be at IBKR, and before the service ever
+        sends a cOID again it looks that order up afresh (``order()``), which re-reads.
+        """
+        return cid in self._book.reports or any(t.order.orderRef == cid for t in self.ib.trades())
 
     async def _own_trade(self, cid: ClientOrderId) -> Any:
         """The live ib_async trade this client placed for ``cid`` (TWS only lets the owner
