@@ -203,3 +203,48 @@ def test_a_save_keeps_the_lease_unless_told_and_clears_in_doubt_once_resolved(
     journal.save_order(again, NOW)
     final = journal.load_order(ref)
     assert final is not None and final.in_doubt_since is None and final.lease_owner == "proc-a"
+
+
+def _brief(records: list) -> list[tuple[str, int, str, Decimal]]:  # type: ignore[type-arg]
+    return [(r.order_ref, r.version, r.order.status.value, r.order.filled_quantity)
+            for r in records]
+
+
+def test_read_orders_matches_orders_and_decodes_only_what_changed(db_url: str) -> None:
+    """The risk context's read: the same records as `orders`, each decoded once per version
+    (shared between reads), and every change - a save or a fill - seen at once."""
+    journal = _journal(db_url)
+    for sid, extra in (("s-1", {"take_profit": "110", "stop_loss": "95"}), ("s-2", {})):
+        signal = _signal(sid, **extra)
+        journal.insert_signal(signal, "fp", NOW)
+        orders = orders_from_signal(signal, AAPL)
+        for order in orders:
+            order.mark_submitting(NOW)
+        journal.settle_signal(sid, expect="RECEIVED", status="PENDING_SUBMIT", now=NOW,
+                              new_orders=orders)
+    first = journal.read_orders()
+    assert len(first) == 4 and _brief(first) == _brief(journal.orders())
+    again = journal.read_orders()
+    assert all(a is b for a, b in zip(first, again, strict=True))  # nothing re-decoded
+
+    s2 = journal.load_order(str(_signal("s-2").client_order_id))
+    assert s2 is not None
+    s2.order.accept(NOW, BrokerOrderId("88"))
+    s2 = journal.save_order(s2, NOW)
+    report = ExecutionReport(
+        execution_id=ExecutionId("e-9"), client_order_id=s2.order.client_order_id,
+        broker_order_id=BrokerOrderId("88"), account="DU1",  # type: ignore[arg-type]
+        conid=ConId(265598), symbol="AAPL", side=Side.BUY, quantity=Decimal("4"),
+        price=Decimal("100.05"), time=NOW,
+    )
+    s2.order.apply_fill(report.to_fill())
+    assert journal.record_fill(s2, report, NOW)
+    after = journal.read_orders()
+    assert _brief(after) == _brief(journal.orders())
+    changed = {r.order_ref for r in after if r not in first}
+    assert changed == {s2.order_ref}
+    (filled,) = [r for r in after if r.order_ref == s2.order_ref]
+    assert filled.order.status.value == "PARTIALLY_FILLED"
+    assert filled.order.filled_quantity == Decimal("4")
+    assert _brief(journal.read_orders(statuses=("PARTIALLY_FILLED",))) == _brief([filled])
+    assert journal.read_orders(created_since=NOW + timedelta(seconds=1)) == []

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, Select, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from catalyst_ibkr.core.fills import Fill
@@ -52,6 +52,8 @@ class Journal(OperationsJournal):
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: order_ref -> (version, decoded record) for `read_orders` (read-only callers)
+        self._read_cache: dict[str, tuple[int, OrderRecord]] = {}
 
     # -- signals ------------------------------------------------------------------------
 
@@ -216,21 +218,48 @@ class Journal(OperationsJournal):
     ) -> list[OrderRecord]:
         """Fills of all the selected orders come in one query (not one query per order:
         the risk context reads every open order for each decision)."""
-        query = select(t.orders).order_by(
-            t.orders.c.created_at, t.orders.c.parent_ref.is_not(None), t.orders.c.order_ref
-        )
-        if statuses is not None:
-            query = query.where(t.orders.c.status.in_(list(statuses)))
-        if signal_id is not None:
-            query = query.where(t.orders.c.signal_id == signal_id)
-        if created_since is not None:
-            query = query.where(t.orders.c.created_at >= created_since)
-        if created_before is not None:
-            query = query.where(t.orders.c.created_at < created_before)
+        query = _order_query(select(t.orders), statuses=statuses, signal_id=signal_id,
+                             created_since=created_since, created_before=created_before)
         with self.engine.connect() as conn:
             rows = list(conn.execute(query).mappings())
             fills = fills_by_order(conn, [r["order_ref"] for r in rows])
             return [order_record(conn, r, fills.get(r["order_ref"], [])) for r in rows]
+
+    def read_orders(
+        self, *, statuses: Iterable[str] | None = None,
+        created_since: datetime | None = None, created_before: datetime | None = None,
+    ) -> list[OrderRecord]:
+        """What `orders` returns, for callers that only READ (the risk context): the records
+        are shared between calls and must never be changed or saved.
+
+        Why: every decision reads every order of the last hour and every open one, and
+        decoding them all again made each decision cost more as the day went on. Only the
+        order refs and versions are read each time; a row is decoded again only when its
+        version moved (every change to an order, fills included, bumps it).
+        """
+        query = _order_query(select(t.orders.c.order_ref, t.orders.c.version),
+                             statuses=statuses, created_since=created_since,
+                             created_before=created_before)
+        cache = self._read_cache
+        with self.engine.connect() as conn:
+            wanted = [(ref, version) for ref, version in conn.execute(query)]
+            stale = [ref for ref, version in wanted
+                     if ref not in cache or cache[ref][0] != version]
+            for start in range(0, len(stale), 500):  # the drivers' bound-parameter limits
+                chunk = stale[start:start + 500]
+                rows = list(conn.execute(
+                    select(t.orders).where(t.orders.c.order_ref.in_(chunk))).mappings())
+                fills = fills_by_order(conn, chunk)
+                for r in rows:
+                    cache[r["order_ref"]] = (
+                        r["version"], order_record(conn, r, fills.get(r["order_ref"], [])))
+        # Every wanted ref now has an entry at least as new as the version it was listed
+        # with (a row that changed between the two reads was decoded at its newer version).
+        out = [cache[ref][1] for ref, _ in wanted if ref in cache]
+        if len(cache) > _READ_CACHE_MAX:
+            keep = {ref for ref, _ in wanted}
+            self._read_cache = {ref: v for ref, v in cache.items() if ref in keep}
+        return out
 
     def save_order(
         self,
@@ -417,3 +446,25 @@ class Journal(OperationsJournal):
                 .where(t.executions.c.execution_id == execution_id)
                 .values(order_ref=order_ref)
             )
+
+
+_READ_CACHE_MAX = 20_000  # orders kept decoded for `read_orders`; pruned to the last read
+
+
+def _order_query(
+    query: Select[Any], *, statuses: Iterable[str] | None = None, signal_id: str | None = None,
+    created_since: datetime | None = None, created_before: datetime | None = None,
+) -> Select[Any]:
+    """The order selection shared by `orders` and `read_orders`, in the journal's order."""
+    query = query.order_by(
+        t.orders.c.created_at, t.orders.c.parent_ref.is_not(None), t.orders.c.order_ref
+    )
+    if statuses is not None:
+        query = query.where(t.orders.c.status.in_(list(statuses)))
+    if signal_id is not None:
+        query = query.where(t.orders.c.signal_id == signal_id)
+    if created_since is not None:
+        query = query.where(t.orders.c.created_at >= created_since)
+    if created_before is not None:
+        query = query.where(t.orders.c.created_at < created_before)
+    return query

@@ -95,8 +95,9 @@ def risk_context(ctx: OmsContext, market: _Market) -> RiskContext:
     now = ctx.now()
     # Two disjoint reads instead of "every open order" + "every recent order", which read
     # (and decoded) each recent open order twice per decision.
-    recent_records = ctx.journal.orders(created_since=now - _RECENT)
-    older_open = ctx.journal.orders(statuses=_OPEN, created_before=now - _RECENT)
+    # read_orders: decoded once per order version and shared, so nothing below may change them
+    recent_records = ctx.journal.read_orders(created_since=now - _RECENT)
+    older_open = ctx.journal.read_orders(statuses=_OPEN, created_before=now - _RECENT)
     open_orders = [r.order for r in older_open] + [
         r.order for r in recent_records if r.order.status.value in _OPEN]
     book, _ = ctx.positions.book()
