@@ -59,25 +59,27 @@ LATENCY_HISTORY = [
     "signal costs 4 (quote, open and completed orders, placeOrder), so any fifth message "
     "held the placeOrder for most of 100 ms, and back-to-back signals measured that queue. "
     "Now 8 per 200 ms (still 40/s), an answer wakes the waiting command instead of a 5 ms "
-    "poll, and signals are spaced 0.2 s apart: p50 36-38 ms.",
+    "poll, and signals are spaced 0.2 s apart: p50 36-38 ms. Then the adapter stopped "
+    "re-reading every open and completed order before each placeOrder, and the risk context "
+    "stopped decoding every recent order for each decision: p50 ~25 ms.",
     "What is left between p50 and the floor (median of 30 spaced signals, from the "
-    "journal's event stamps): the signal is journaled 2 ms after the POST starts and "
-    "answered 202 at 6 ms; risk has decided and the intent is journaled at 8 ms; the order "
-    "is acknowledged and applied at 21-24 ms; the signal reads SUBMITTED at 25 ms; the "
-    "event-stream reader of this benchmark sees it ~10 ms later. Nearly all of it is CPU on "
-    "the service's one event loop (~14 ms per signal with py-spy): the risk context decodes "
-    "every order of the last hour from the journal (~4 ms once 200 orders rest), applying "
-    "order reports ~2.4 ms, ib_async's decoder ~1.8 ms, the in-process simulator ~1.4 ms. "
-    "The floor has no room for the risk reads (a quote and the open/completed order lists "
-    "before every placeOrder) or the risk decision itself, so 1.5x (~4 ms) would need a "
-    "decision path with no journal decoding at all: in-memory open-order and recent-order "
-    "indexes kept by the single writer are the next step.",
+    "journal's event stamps, measured before the last two changes): the signal is "
+    "journaled 2 ms after the POST starts and answered 202 at 6 ms; risk has decided and "
+    "the intent is journaled at 8 ms; the order is acknowledged and applied at 21-24 ms; "
+    "the signal reads SUBMITTED at 25 ms; the event-stream reader of this benchmark sees it "
+    "~10 ms later. Nearly all of it is CPU on the service's one event loop: journal writes "
+    "with their fsyncs run on it (the decision, the intent, each order report), plus "
+    "ib_async's decoder and the in-process simulator. The floor has no room for the risk "
+    "read (a quote) or the decision itself, so 1.5x (~4 ms) would need the journal writes "
+    "of the order path off the event loop and fewer of them per signal.",
 ]
 
 INTAKE_HISTORY = [
     "History (2026-11-25, `.venv/bin/python -m bench --only intake`, same machine, idle): "
     "~1,100 signals/s before, ~1,400 after the group commit stopped reading back and "
-    "re-validating every row it had just written.",
+    "re-validating every row it had just written. The order pipeline then got faster (no "
+    "order-list reads before each placeOrder), so during the load it works the backlog at "
+    "about twice the rate and takes more of the same core: ~1,250-1,400 since.",
     "What is left: the service is CPU-bound on one core (the GIL) at ~0.7 ms per signal: "
     "uvicorn + FastAPI + our route ~0.3 ms, the intake writer thread (SQLAlchemy) "
     "~0.07-0.1 ms, the event loop itself ~0.1 ms, and the order pipeline working the "
