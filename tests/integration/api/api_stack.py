@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,3 +74,32 @@ def start_stack(sim: RunningSim, tmp_path: Path, backend: str,
         yield Stack(url, c, sim)
 
 
+# -- helpers shared by the API fault tests and the reliability matrix ------------------------
+
+ORDER_POST = r"/iserver/account/[^/]+/orders$"
+SETTLED = {"FILLED", "REJECTED", "CANCELLED", "EXPIRED", "DENIED"}
+
+
+def post_signal(stack: Stack, sid: str, quantity: str = "1", symbol: str = "AAPL") -> None:
+    body = {"id": sid, "symbol": symbol, "side": "BUY", "quantity": quantity,
+            "order_type": "MKT"}
+    response = stack.client.post("/v1/signals", json=body)
+    assert response.status_code == 202, response.text
+
+
+def settle(stack: Stack, ids: list[str], timeout: float = 90) -> dict[str, dict[str, Any]]:
+    """Every signal's view once all are settled (generous deadline: a loaded 2-core box)."""
+    deadline = time.monotonic() + timeout
+    views: dict[str, dict[str, Any]] = {}
+    while time.monotonic() < deadline:
+        views = {i: stack.client.get(f"/v1/signals/{i}").json() for i in ids}
+        if all(v["status"] in SETTLED for v in views.values()):
+            return views
+        time.sleep(0.1)
+    raise AssertionError({i: v["status"] for i, v in views.items()})
+
+
+def one_order_per_coid(stack: Stack) -> Counter[str]:
+    per_coid = Counter(o["cOID"] for o in stack.orders_at_sim())
+    assert not per_coid or max(per_coid.values()) == 1, per_coid
+    return per_coid

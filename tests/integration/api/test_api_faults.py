@@ -8,22 +8,24 @@ settings, never by waiting real IBKR durations.
 
 from __future__ import annotations
 
-import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from api_stack import SIM_TIME_SCALE, Stack, start_stack
+from api_stack import (
+    ORDER_POST,
+    SIM_TIME_SCALE,
+    Stack,
+    one_order_per_coid,
+    post_signal,
+    settle,
+    start_stack,
+)
 
 from sim_fixtures import RunningSim
 
 pytestmark = pytest.mark.timeout(120)
-
-ORDER_POST = r"/iserver/account/[^/]+/orders$"
-SETTLED = {"FILLED", "REJECTED", "CANCELLED", "EXPIRED", "DENIED"}
-
 
 @pytest.fixture
 def web(sim_factory: Callable[..., RunningSim], tmp_path: Path) -> Iterator[Stack]:
@@ -31,30 +33,6 @@ def web(sim_factory: Callable[..., RunningSim], tmp_path: Path) -> Iterator[Stac
            "CATALYST_GATEWAY_TIMEOUT_S": "1.5", "CATALYST_GATEWAY_ORDER_TIMEOUT_S": "1.5"}
     with start_stack(sim_factory(time_scale=SIM_TIME_SCALE), tmp_path, "webapi", env) as stack:
         yield stack
-
-
-def _post(stack: Stack, sid: str, quantity: str = "5") -> None:
-    body = {"id": sid, "symbol": "AAPL", "side": "BUY", "quantity": quantity,
-            "order_type": "MKT"}
-    response = stack.client.post("/v1/signals", json=body)
-    assert response.status_code == 202, response.text
-
-
-def _settle(stack: Stack, ids: list[str], timeout: float = 60) -> dict[str, dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    views: dict[str, dict[str, Any]] = {}
-    while time.monotonic() < deadline:
-        views = {i: stack.client.get(f"/v1/signals/{i}").json() for i in ids}
-        if all(v["status"] in SETTLED for v in views.values()):
-            return views
-        time.sleep(0.1)
-    raise AssertionError({i: v["status"] for i, v in views.items()})
-
-
-def _one_order_per_coid(stack: Stack) -> Counter[str]:
-    per_coid = Counter(o["cOID"] for o in stack.orders_at_sim())
-    assert not per_coid or max(per_coid.values()) == 1, per_coid
-    return per_coid
 
 
 @pytest.mark.parametrize("fault", [
@@ -65,20 +43,20 @@ def test_lost_answer_after_the_order_landed_is_found_not_resent(
     web: Stack, fault: dict[str, Any]
 ) -> None:
     web.sim.fault(**fault)
-    _post(web, "f-1")
-    view = _settle(web, ["f-1"])["f-1"]
+    post_signal(web, "f-1", quantity="5")
+    view = settle(web, ["f-1"], timeout=60)["f-1"]
     assert view["status"] == "FILLED", view
-    assert _one_order_per_coid(web)[view["client_order_id"]] == 1
+    assert one_order_per_coid(web)[view["client_order_id"]] == 1
 
 
 def test_http_500_on_the_order_post_never_makes_two_orders(web: Stack) -> None:
     web.sim.fault(kind="http_error", path=ORDER_POST, status=500)
-    _post(web, "f-500")
-    view = _settle(web, ["f-500"])["f-500"]
+    post_signal(web, "f-500", quantity="5")
+    view = settle(web, ["f-500"], timeout=60)["f-500"]
     # The 500 had no effect at the simulator: either the service proved the order absent
     # and sent it once more with the same cOID (FILLED), or it gave up and said so.
     assert view["status"] in ("FILLED", "REJECTED"), view
-    count = _one_order_per_coid(web)[view["client_order_id"]]
+    count = one_order_per_coid(web)[view["client_order_id"]]
     assert count == (1 if view["status"] == "FILLED" else 0)
 
 
@@ -87,20 +65,20 @@ def test_http_500_on_the_order_post_never_makes_two_orders(web: Stack) -> None:
 def test_session_loss_mid_burst_loses_no_signal(web: Stack, fault: dict[str, Any]) -> None:
     ids = [f"b-{n}" for n in range(8)]
     for sid in ids[:4]:
-        _post(web, sid, "1")
+        post_signal(web, sid, "1")
     web.sim.fault(**fault)
     for sid in ids[4:]:
-        _post(web, sid, "1")
-    views = _settle(web, ids, timeout=90)
+        post_signal(web, sid, "1")
+    views = settle(web, ids, timeout=90)
     # None lost and none denied: a signal decided while the outage hold is up waits (its TTL
     # of 60 s outlives the outage) and is sent once after reconnect + reconciliation.
     filled = {i for i, v in views.items() if v["status"] == "FILLED"}
     assert filled == set(ids), {i: (v["status"], v["reason_code"]) for i, v in views.items()}
-    _post(web, "b-after", "1")  # the session came back and trading goes on
-    assert _settle(web, ["b-after"])["b-after"]["status"] == "FILLED"
+    post_signal(web, "b-after", "1")  # the session came back and trading goes on
+    assert settle(web, ["b-after"], timeout=60)["b-after"]["status"] == "FILLED"
     filled.add("b-after")
     views["b-after"] = web.client.get("/v1/signals/b-after").json()
-    per_coid = _one_order_per_coid(web)
+    per_coid = one_order_per_coid(web)
     assert sorted(per_coid) == sorted(views[i]["client_order_id"] for i in filled)
     positions = {p["symbol"]: p["quantity"] for p in web.client.get("/v1/positions").json()}
     at_sim = {p["symbol"]: p["quantity"] for p in web.sim.state()["positions"]}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,39 +16,18 @@ API_TESTS = Path(__file__).resolve().parents[1] / "api"
 if str(API_TESTS) not in sys.path:
     sys.path.insert(0, str(API_TESTS))
 
-from api_stack import Stack, start_stack  # noqa: E402
+from api_stack import (  # noqa: E402
+    ORDER_POST,
+    SETTLED,
+    Stack,
+    one_order_per_coid,
+    post_signal,
+    settle,
+    start_stack,
+)
 
 __all__ = ["ORDER_POST", "SETTLED", "Stack", "one_order_per_coid", "positions_match",
            "post_signal", "settle", "start_stack"]
-
-ORDER_POST = r"/iserver/account/[^/]+/orders$"
-SETTLED = {"FILLED", "REJECTED", "CANCELLED", "EXPIRED", "DENIED"}
-
-
-def post_signal(stack: Stack, sid: str, quantity: str = "1", symbol: str = "AAPL") -> None:
-    body = {"id": sid, "symbol": symbol, "side": "BUY", "quantity": quantity,
-            "order_type": "MKT"}
-    response = stack.client.post("/v1/signals", json=body)
-    assert response.status_code == 202, response.text
-
-
-def settle(stack: Stack, ids: list[str], timeout: float = 90) -> dict[str, dict[str, Any]]:
-    """Every signal's view once all are settled (generous deadline: a loaded 2-core box)."""
-    deadline = time.monotonic() + timeout
-    views: dict[str, dict[str, Any]] = {}
-    while time.monotonic() < deadline:
-        views = {i: stack.client.get(f"/v1/signals/{i}").json() for i in ids}
-        if all(v["status"] in SETTLED for v in views.values()):
-            return views
-        time.sleep(0.1)
-    raise AssertionError({i: v["status"] for i, v in views.items()})
-
-
-def one_order_per_coid(stack: Stack) -> Counter[str]:
-    per_coid = Counter(o["cOID"] for o in stack.orders_at_sim())
-    assert not per_coid or max(per_coid.values()) == 1, per_coid
-    return per_coid
-
 
 def positions_match(stack: Stack) -> dict[str, Decimal]:
     """The service's positions equal the simulator's (symbol -> quantity, zeros dropped)."""
