@@ -61,6 +61,9 @@ class OmsContext:
     writer: asyncio.Lock = field(default_factory=asyncio.Lock)
     notifier: EventNotifier = field(default_factory=EventNotifier)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: set with ``wake`` when the next iteration must be a full one (health, reconcile,
+    #: in-flight orders) rather than only the signal pass; see ``Oms._loop``.
+    full_pass_wanted: bool = False
     #: reason key -> human text; anything here means "send nothing" (broker-outage hold).
     holds: dict[str, str] = field(default_factory=dict)
     instruments: dict[str, Instrument] = field(default_factory=dict)
@@ -83,6 +86,11 @@ class OmsContext:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def wake_full(self) -> None:
+        """Wake the loop for a full iteration (a new signal only needs the signal pass)."""
+        self.full_pass_wanted = True
+        self.wake.set()
 
     def hold(self, key: str, reason: str) -> None:
         if key in ("session", "broker") and key not in self.holds:

@@ -239,7 +239,7 @@ class Oms:
             if isinstance(event, HealthEvent):
                 ctx.last_health = event.health
                 self._on_health(event.health.ok, event.health.detail)
-                ctx.wake.set()
+                ctx.wake_full()
                 return
             async with ctx.writer:
                 if isinstance(event, OrderEvent):
@@ -251,18 +251,35 @@ class Oms:
             self._needs_reconcile = True
 
     async def _loop(self) -> None:
+        """A full iteration every tick (or when asked), and a signal pass for each wake by
+        a new signal in between.
+
+        Why: under a burst every accepted signal wakes the loop, and a full iteration also
+        reads the in-flight orders and checks health, marks and reconciliation: done once
+        per signal that took about a quarter of the service's CPU at 1,500 signals/s,
+        all of it away from intake. Deciding a signal still starts at once.
+        """
+        loop = asyncio.get_running_loop()
+        last_full = -_TICK_S
         while not self._stopping:
             # Clear BEFORE the iteration: a signal submitted while it runs sets the flag
             # again and is decided at once instead of waiting out the tick.
             self.ctx.wake.clear()
+            full = self.ctx.full_pass_wanted or loop.time() - last_full >= _TICK_S
             try:
-                await self.run_once()
+                if full:
+                    self.ctx.full_pass_wanted = False
+                    last_full = loop.time()
+                    await self.run_once()
+                else:
+                    await process_signals(self.ctx)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("OMS iteration failed; retrying")
+            until_full = max(0.0, last_full + _TICK_S - loop.time())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.ctx.wake.wait(), _TICK_S)
+                await asyncio.wait_for(self.ctx.wake.wait(), until_full)
 
     # -- signals and orders -------------------------------------------------------------
 
@@ -341,7 +358,7 @@ class Oms:
         if state is not TradingState.HALTED:
             self.ctx.journal.set_kill_pending(False)  # a person cleared the kill on purpose
         self.ctx.notifier.notify()
-        self.ctx.wake.set()
+        self.ctx.wake_full()
         return await self.risk()
 
     def subscribe_events(self, last_event_id: int | None) -> AsyncIterator[ServiceEvent]:

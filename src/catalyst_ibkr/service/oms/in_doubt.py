@@ -35,7 +35,8 @@ async def resolve_in_flight(ctx: OmsContext) -> int:
     acted = 0
     if "startup" in ctx.holds:
         return 0
-    for record in ctx.journal.orders(statuses=_IN_FLIGHT):
+    in_flight = ctx.journal.orders(statuses=_IN_FLIGHT)
+    for record in in_flight:
         if record.external or record.parent_ref is not None:
             continue
         if record.order_ref in ctx.sending:
@@ -48,7 +49,9 @@ async def resolve_in_flight(ctx: OmsContext) -> int:
         ctx.next_check[record.order_ref] = now + timedelta(seconds=ctx.budgets.in_doubt_poll_s)
         acted += 1
         await _resolve_one(ctx, record)
-    _escalate(ctx)
+    # Nothing resolved: the list just read is still the in-doubt truth (no second read).
+    in_doubt = [r for r in in_flight if r.order.status is OrderStatus.IN_DOUBT]
+    _escalate(ctx, None if acted else in_doubt)
     return acted
 
 
@@ -146,15 +149,18 @@ async def _adopt_evidence(ctx: OmsContext, record: OrderRecord, report: OrderRep
     log.info("in-flight %s found at IBKR: %s", record.order_ref, report.status.value)
 
 
-def _escalate(ctx: OmsContext) -> None:
-    """In-doubt past the budget with no evidence: alert once, and hold new sends."""
+def _escalate(ctx: OmsContext, in_doubt: list[OrderRecord] | None) -> None:
+    """In-doubt past the budget with no evidence: alert once, and hold new sends.
+    ``in_doubt``: the in-doubt orders if the caller has just read them, else None."""
     now = ctx.now()
     budget = timedelta(seconds=ctx.budgets.in_doubt_budget_s)
+    if in_doubt is None:
+        in_doubt = ctx.journal.orders(statuses=("IN_DOUBT",))
     overdue = [
-        r.order_ref for r in ctx.journal.orders(statuses=("IN_DOUBT",))
+        r.order_ref for r in in_doubt
         if r.in_doubt_since is not None and now - r.in_doubt_since > budget
     ]
-    ctx.metrics.in_doubt.set(len(ctx.journal.orders(statuses=("IN_DOUBT",))))
+    ctx.metrics.in_doubt.set(len(in_doubt))
     if overdue:
         if "in_doubt" not in ctx.holds:
             ctx.alert("in_doubt_budget", f"{len(overdue)} order(s) in doubt beyond "
