@@ -64,6 +64,7 @@ signals = Table(
     Column("updated_at", UtcText, nullable=False),
 )
 Index("ix_signals_status", signals.c.status)
+Index("ix_signals_status_expires_at", signals.c.status, signals.c.expires_at)  # expiry sweep
 
 orders = Table(
     "orders",

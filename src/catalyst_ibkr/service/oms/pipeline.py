@@ -14,6 +14,7 @@ EXPIRES when its TTL runs out first. The operator's HALTED state is a denial (ri
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,11 +42,15 @@ from catalyst_ibkr.service.journal.store import EventDraft
 from catalyst_ibkr.service.oms.context import OmsContext
 from catalyst_ibkr.service.oms.send import send_intent
 
-__all__ = ["mark_for", "market_for", "process_signals", "risk_context"]
+__all__ = ["PASS_BUDGET_S", "PASS_LIMIT", "mark_for", "market_for", "process_signals",
+           "risk_context"]
 
 log = logging.getLogger("catalyst_ibkr.oms")
 
 _RECENT = timedelta(hours=1)
+#: one pass decides at most this many signals, and starts none after PASS_BUDGET_S
+PASS_LIMIT = 100
+PASS_BUDGET_S = 0.25
 _OPEN = ("PENDING_SUBMIT", "IN_DOUBT", "SUBMITTED", "PARTIALLY_FILLED", "PENDING_CANCEL",
          "PENDING_MODIFY")
 
@@ -127,14 +132,31 @@ def risk_context(ctx: OmsContext, market: _Market) -> RiskContext:
 
 
 async def process_signals(ctx: OmsContext) -> int:
-    """Decide every RECEIVED signal that can be decided now; returns how many moved."""
+    """Expire what is due, then decide the oldest RECEIVED signals that can be decided now,
+    in one bounded pass (PASS_LIMIT, PASS_BUDGET_S); returns how many moved.
+
+    Why bounded: a pass over a backlog of thousands of signals at the broker's pace took
+    minutes, and the loop's full iteration (health, in-flight orders, reconciliation) waited
+    behind it. A pass that stops early with work left wakes the loop, which goes on at once.
+    """
     moved = 0
-    for record in ctx.journal.signals_with_status("RECEIVED"):
+    for record in ctx.journal.signals_due_to_expire(ctx.now()):
+        moved += _expire_if_due(ctx, record)
+    if ctx.held:
+        return moved  # broker-outage hold / startup barrier: signals wait (TTL still runs)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    batch = ctx.journal.signals_with_status("RECEIVED", limit=PASS_LIMIT)
+    more = len(batch) == PASS_LIMIT  # more may wait behind this batch
+    for index, record in enumerate(batch):
+        if index and loop.time() - started >= PASS_BUDGET_S:
+            more = True
+            break
         if _expire_if_due(ctx, record):
             moved += 1
             continue
         if ctx.held:
-            continue  # broker-outage hold / startup barrier: signals wait (TTL still runs)
+            return moved  # a hold went up during this pass: the rest wait for its release
         signal = record.signal
         market = await market_for(ctx, signal.symbol, signal.exchange, signal.currency)
         if market is None:
@@ -152,6 +174,8 @@ async def process_signals(ctx: OmsContext) -> int:
         moved += 1
         if parent is not None:
             await send_intent(ctx, parent)
+    if moved and more:
+        ctx.wake.set()  # go on at once, after whatever else the loop has to do
     return moved
 
 
