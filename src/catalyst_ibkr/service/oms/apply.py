@@ -74,10 +74,14 @@ def mutate(
     lease_owner: str | type[Keep] | None = KEEP,
     lease_until: datetime | type[Keep] | None = KEEP,
     in_doubt_since: datetime | type[Keep] | None = KEEP,
+    loaded: OrderRecord | None = None,
 ) -> OrderRecord | None:
-    """Load, change, save with compare-and-swap; on a stale write reload and decide again."""
+    """Load, change, save with compare-and-swap; on a stale write reload and decide again.
+    ``loaded``: the record as the caller just read it (no await since), used for the first
+    try instead of a second read; a stale write still reloads."""
     for _ in range(5):
-        record = ctx.journal.load_order(order_ref)
+        record = loaded if loaded is not None else ctx.journal.load_order(order_ref)
+        loaded = None
         if record is None:
             return None
         if not change(record):
@@ -131,7 +135,7 @@ def apply_report(ctx: OmsContext, report: OrderReport) -> OrderRecord | None:
             log.warning("report for %s not applied: %s", record.order_ref, exc)
         return (order.status, order.broker_order_id, order.broker_status) != before
 
-    return mutate(ctx, found.order_ref, change)
+    return mutate(ctx, found.order_ref, change, loaded=found)
 
 
 def _maybe_ours_in_flight(ctx: OmsContext, report: OrderReport) -> bool:
