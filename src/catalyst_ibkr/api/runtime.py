@@ -20,8 +20,10 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from catalyst_ibkr.api.gateway_wait import GatewayWait
+from catalyst_ibkr.config.secrets import MaskedUrl
 from catalyst_ibkr.config.settings import Settings
-from catalyst_ibkr.ports.broker import Broker
+from catalyst_ibkr.ports.broker import Broker, BrokerUnavailable
 from catalyst_ibkr.service.alerts import Alerter
 from catalyst_ibkr.service.bootstrap import build_service
 from catalyst_ibkr.service.facade import ExecutionService
@@ -59,10 +61,16 @@ class RuntimeOptions:
     insecure: bool = False
     sim: SimOptions | None = None
     sim_backend: SimBackend = "webapi"
+    #: `serve`: a gateway not usable at start is retried in the background (gateway_wait.py)
+    #: instead of failing the start; the demo and one-shot commands fail fast.
+    wait_for_gateway: bool = False
 
 
-async def open_broker(settings: Settings, options: RuntimeOptions, url: str) -> Broker:
-    """A started Broker for `url` (BrokerUnavailable from the adapter if it cannot connect)."""
+async def open_broker(settings: Settings, options: RuntimeOptions,
+                      url: str) -> tuple[Broker, GatewayWait | None]:
+    """A started Broker for `url` (BrokerUnavailable from the adapter if it cannot connect),
+    or, with `options.wait_for_gateway`, the adapter not started yet and the `GatewayWait`
+    that keeps starting it (the caller closes it before the broker)."""
     from catalyst_ibkr.adapters.factory import make_broker
 
     try:
@@ -74,12 +82,23 @@ async def open_broker(settings: Settings, options: RuntimeOptions, url: str) -> 
     if starter is not None:
         try:
             await starter()  # keepalive and event stream on: the service lives on them
-        except BaseException:
-            closer: Any = getattr(broker, "close", None)
-            if closer is not None:
-                await closer()
+        except BrokerUnavailable as exc:
+            if options.wait_for_gateway:
+                wait = GatewayWait(starter, MaskedUrl(url).masked, exc)
+                wait.begin()
+                return broker, wait
+            await _close(broker)
             raise
-    return broker
+        except BaseException:
+            await _close(broker)
+            raise
+    return broker, None
+
+
+async def _close(broker: Broker) -> None:
+    closer: Any = getattr(broker, "close", None)
+    if closer is not None:
+        await closer()
 
 
 def sim_gateway(server: SimServer, settings: Settings,
@@ -114,10 +133,12 @@ async def service_stack(
             if on_sim is not None:
                 on_sim(server)
             url, settings = sim_gateway(server, settings, options.sim_backend)
-        broker = await open_broker(settings, options, url)
+        broker, waiting = await open_broker(settings, options, url)
         closer = getattr(broker, "close", None)  # adapters own a connection; the port says not
         if closer is not None:
             stack.push_async_callback(closer)
+        if waiting is not None:
+            stack.push_async_callback(waiting.aclose)  # stop retrying before the close
         # operations (issue 8): the paper/live interlock wraps the broker (raises
         # InterlockRefused before anything is sent); the watchdog runs beside the service
         alerter = Alerter(settings.alerts)
@@ -128,6 +149,7 @@ async def service_stack(
         await service.start()
         stack.push_async_callback(service.stop)
         await stack.enter_async_context(
-            ops_stack(settings, broker=guarded, service=service, alerter=alerter)
+            ops_stack(settings, broker=guarded, service=service, alerter=alerter,
+                      gateway_started=None if waiting is None else waiting.started)
         )
         yield service

@@ -1,10 +1,11 @@
 """``catalyst-ibkr serve``: the execution service over HTTP (docs/service.md).
 
 Order of start-up, each step able to stop the process with a message that says what to
-fix (exit 2 for configuration, 4 for an unreachable gateway): load and validate settings
-(flags are the top layer of the same loader, so ``--db`` / ``--host`` get the config's
-checks); refuse a non-loopback bind without both keys; start the simulator (``--sim``),
-connect the broker, build the service and migrate the journal; only then bind the port.
+fix (exit 2): load and validate settings (flags are the top layer of the same loader, so
+``--db`` / ``--host`` get the config's checks); refuse a non-loopback bind without both
+keys; start the simulator (``--sim``), connect the broker, build the service and migrate
+the journal; only then serve the port. A gateway not usable yet does not stop the start:
+the service serves, holds every send and keeps trying (api/gateway_wait.py).
 Building the service before uvicorn (not in its lifespan) keeps start-up failures out of
 uvicorn's traceback logging.
 """
@@ -155,7 +156,11 @@ def serve_command(
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Everything but sending: risk and journal as usual.")] = False,
 ) -> None:
-    """Run the execution service: signals in over HTTP, orders out to IBKR."""
+    """Run the execution service: signals in over HTTP, orders out to IBKR.
+
+    A gateway that is not up yet is waited for (retried with backoff):
+    signals are journaled and wait; nothing is sent until it answers.
+    """
     from catalyst_ibkr.api.auth import ApiKeys
     from catalyst_ibkr.api.runtime import BrokerNotAvailable, RuntimeOptions
     from catalyst_ibkr.logging import configure_logging
@@ -206,6 +211,7 @@ def serve_command(
                     state_dir=DEFAULT_STATE_DIR)
         if sim else None,
         sim_backend="tws" if sim_backend == "tws" else "webapi",
+        wait_for_gateway=True,  # a gateway still starting is waited for (gateway_wait.py)
     )
     if dry_run:
         out.info("dry run: signals are checked and journaled; nothing is sent to IBKR")

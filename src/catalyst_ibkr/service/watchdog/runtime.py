@@ -96,8 +96,13 @@ async def ops_stack(
     broker: InterlockedBroker,
     service: ServiceState,
     alerter: Alerter,
+    gateway_started: asyncio.Event | None = None,
 ) -> AsyncIterator[OpsRuntime]:
-    """Start the watchdog (if enabled) for ``service``; stop it and close alerts on exit."""
+    """Start the watchdog (if enabled) for ``service``; stop it and close alerts on exit.
+
+    ``gateway_started``: the broker is not started yet (the gateway was not usable when the
+    service started; api/gateway_wait.py); the interlock's account check waits for it.
+    """
     stack = getattr(broker.inner, "stack", None)
     keeper = getattr(stack, "keeper", None)
     if keeper is not None and settings.watchdog.take_over_competing:
@@ -109,7 +114,16 @@ async def ops_stack(
         interlock=broker.interlock,
         governor=getattr(stack, "governor", None),
     )
-    await check_account_now(broker)
+    loop = asyncio.get_running_loop()
+    later: asyncio.Task[None] | None = None
+    if gateway_started is None or gateway_started.is_set():
+        await check_account_now(broker)
+    else:
+        async def check_once_started() -> None:
+            await gateway_started.wait()
+            await check_account_now(broker)
+
+        later = loop.create_task(check_once_started(), name="ops-account-check")
     if settings.watchdog.enabled:
         ops.watchdog = build_watchdog(
             settings,
@@ -120,17 +134,17 @@ async def ops_stack(
             interlock_problem=lambda: broker.interlock.problem,
         )
         ops.watchdog.start()
-    bridge = asyncio.get_running_loop().create_task(
-        forward_service_alerts(service, alerter), name="ops-alert-bridge"
-    )
+    bridge = loop.create_task(forward_service_alerts(service, alerter), name="ops-alert-bridge")
     _REGISTRY[service] = ops
     try:
         yield ops
     finally:
         _REGISTRY.pop(service, None)
-        bridge.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await bridge
+        for task in (bridge, later):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if ops.watchdog is not None:
             await ops.watchdog.stop()
         await alerter.aclose()
