@@ -40,7 +40,27 @@ async def test_a_backlog_is_decided_in_bounded_passes_that_wake_the_loop(
     assert harness.places() == 7
 
 
-async def test_the_expiry_sweep_reaches_signals_behind_the_batch(
+async def test_signals_behind_the_batch_expire_on_time(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pipeline, "PASS_LIMIT", 3)
+    svc = await harness.service()
+    ctx = svc.oms.ctx
+    for n in range(4):
+        await harness.submit(svc, f"long-{n}", ttl_s="600")
+    for n in range(2):
+        await harness.submit(svc, f"short-{n}", ttl_s="5")  # behind the first batch
+    harness.clock.advance(6)
+    harness.quote()  # a fresh quote: the long-lived ones are decided, not denied as stale
+    ctx.wake.clear()
+    assert await pipeline.process_signals(ctx) == 5  # 2 expired by the sweep, 3 decided
+    assert ctx.wake.is_set()  # one long-lived signal still waits
+    statuses = [(await svc.get_signal(f"short-{n}")).status for n in range(2)]  # type: ignore[union-attr]
+    assert statuses == ["EXPIRED", "EXPIRED"]
+    assert _received(svc) == 1 and harness.places() == 3
+
+
+async def test_a_mass_expiry_runs_in_bounded_passes_and_sends_nothing(
     harness: Harness, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(pipeline, "PASS_LIMIT", 2)
@@ -51,7 +71,12 @@ async def test_the_expiry_sweep_reaches_signals_behind_the_batch(
         await harness.submit(svc, f"ex-{n}", ttl_s="5")
     assert await pipeline.process_signals(ctx) == 0  # held, TTL not run out: all wait
     harness.clock.advance(6)
-    assert await pipeline.process_signals(ctx) == 5  # one pass expires all, not 2
+    passes = []
+    for _ in range(3):
+        ctx.wake.clear()
+        passes.append((await pipeline.process_signals(ctx), ctx.wake.is_set()))
+    # each expiry is a transaction: a pass takes at most PASS_LIMIT and hands the loop back
+    assert passes == [(2, True), (2, True), (1, False)]
     statuses = {(await svc.get_signal(f"ex-{n}")).status for n in range(5)}  # type: ignore[union-attr]
     assert statuses == {"EXPIRED"}
     assert harness.places() == 0

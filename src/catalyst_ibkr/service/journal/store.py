@@ -103,20 +103,20 @@ class Journal(OperationsJournal):
         with self.engine.connect() as conn:
             return [signal_record(r) for r in conn.execute(query).mappings()]
 
-    def signals_due_to_expire(self, now: datetime) -> list[SignalRecord]:
-        """RECEIVED signals whose TTL has run out at ``now``, oldest first.
+    def signals_due_to_expire(self, now: datetime, limit: int | None = None) -> list[SignalRecord]:
+        """RECEIVED signals whose TTL has run out at ``now``, oldest first (at most ``limit``).
 
         Why in SQL: the expiry sweep runs on every pass of the OMS, and decoding every
         waiting signal to look at its TTL made each pass cost more as a backlog grew. The
         stored times are fixed-width UTC text, so comparing the text compares the times.
         """
+        query = (select(t.signals)
+                 .where(t.signals.c.status == "RECEIVED", t.signals.c.expires_at <= now)
+                 .order_by(t.signals.c.received_at, t.signals.c.id))
+        if limit is not None:
+            query = query.limit(limit)
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(t.signals)
-                .where(t.signals.c.status == "RECEIVED", t.signals.c.expires_at <= now)
-                .order_by(t.signals.c.received_at, t.signals.c.id)
-            ).mappings()
-            return [signal_record(r) for r in rows]
+            return [signal_record(r) for r in conn.execute(query).mappings()]
 
     def settle_signal(
         self,

@@ -48,7 +48,8 @@ __all__ = ["PASS_BUDGET_S", "PASS_LIMIT", "mark_for", "market_for", "process_sig
 log = logging.getLogger("catalyst_ibkr.oms")
 
 _RECENT = timedelta(hours=1)
-#: one pass decides at most this many signals, and starts none after PASS_BUDGET_S
+#: one pass expires or decides at most this many signals, and starts no decision after
+#: PASS_BUDGET_S
 PASS_LIMIT = 100
 PASS_BUDGET_S = 0.25
 _OPEN = ("PENDING_SUBMIT", "IN_DOUBT", "SUBMITTED", "PARTIALLY_FILLED", "PENDING_CANCEL",
@@ -140,8 +141,14 @@ async def process_signals(ctx: OmsContext) -> int:
     behind it. A pass that stops early with work left wakes the loop, which goes on at once.
     """
     moved = 0
-    for record in ctx.journal.signals_due_to_expire(ctx.now()):
+    # Bounded too: each expiry is its own transaction, and a backlog that expires at once
+    # (an outage under a flood of signals) must not hold the event loop for seconds.
+    due = ctx.journal.signals_due_to_expire(ctx.now(), limit=PASS_LIMIT)
+    for record in due:
         moved += _expire_if_due(ctx, record)
+    if len(due) == PASS_LIMIT:
+        ctx.wake.set()  # more are due: the next pass goes on at once
+        return moved
     if ctx.held:
         return moved  # broker-outage hold / startup barrier: signals wait (TTL still runs)
     loop = asyncio.get_running_loop()
