@@ -23,7 +23,7 @@ from typing import Any, Literal
 from catalyst_ibkr.api.gateway_wait import GatewayWait
 from catalyst_ibkr.config.secrets import MaskedUrl
 from catalyst_ibkr.config.settings import Settings
-from catalyst_ibkr.ports.broker import Broker, BrokerUnavailable
+from catalyst_ibkr.ports.broker import Broker, BrokerMisconfigured, BrokerUnavailable
 from catalyst_ibkr.service.alerts import Alerter
 from catalyst_ibkr.service.bootstrap import build_service
 from catalyst_ibkr.service.facade import ExecutionService
@@ -83,7 +83,7 @@ async def open_broker(settings: Settings, options: RuntimeOptions,
         try:
             await starter()  # keepalive and event stream on: the service lives on them
         except BrokerUnavailable as exc:
-            if options.wait_for_gateway:
+            if options.wait_for_gateway and not isinstance(exc, BrokerMisconfigured):
                 wait = GatewayWait(starter, MaskedUrl(url).masked, exc)
                 wait.begin()
                 return broker, wait

@@ -34,7 +34,7 @@ from catalyst_ibkr.config.guards import service_bind_problem
 from catalyst_ibkr.config.loader import Override, read_settings
 from catalyst_ibkr.config.secrets import MaskedUrl
 from catalyst_ibkr.config.settings import LoadedSettings
-from catalyst_ibkr.ports.broker import BrokerUnavailable
+from catalyst_ibkr.ports.broker import BrokerMisconfigured, BrokerUnavailable
 from catalyst_ibkr.service.interlock import InterlockRefused
 
 if TYPE_CHECKING:  # the service stack is imported when serve runs, not for every command
@@ -230,6 +230,8 @@ def serve_command(
         out.fail(ExitCode.USAGE_OR_CONFIG, str(exc))
     except JournalUnreadable as exc:  # damaged/unreachable journal: refuse, say why
         out.fail(ExitCode.USAGE_OR_CONFIG, str(exc))
+    except BrokerMisconfigured as exc:  # the gateway answered; our settings do not fit it
+        out.fail(ExitCode.USAGE_OR_CONFIG, f"gateway at {gateway_url}: {exc}")
     except BrokerUnavailable as exc:
         out.fail(ExitCode.GATEWAY_UNAVAILABLE, f"gateway unavailable at {gateway_url}: {exc}")
     except KeyboardInterrupt:

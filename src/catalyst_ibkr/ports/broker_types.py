@@ -77,6 +77,13 @@ class BrokerUnavailable(BrokerError):
         super().__init__(detail)
 
 
+class BrokerMisconfigured(BrokerUnavailable):
+    """The gateway answered and our configuration does not fit it (an account it does not
+    hold): nothing was sent, and waiting will not help. A service refuses to start on it
+    (a gateway that is merely down is waited for); one-shot commands treat it as
+    unavailable."""
+
+
 class InstrumentNotFound(BrokerError):
     """The broker definitively has no contract for this symbol (IB error 200 / empty secdef)."""
 

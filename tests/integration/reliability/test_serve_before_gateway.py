@@ -6,7 +6,10 @@ start order."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +23,8 @@ from rel_helpers import ServeProcess
 from sim_fixtures import RunningSim
 
 pytestmark = pytest.mark.timeout(180)
+
+CLI = str(Path(sys.executable).parent / "catalyst-ibkr")
 
 
 def _free_port() -> int:
@@ -68,3 +73,22 @@ def test_serve_waits_for_a_gateway_that_starts_later_and_then_sends_once(
             assert len(orders) == 1, orders
     finally:
         service.stop()
+
+
+def test_serve_refuses_a_gateway_that_answers_without_the_configured_account(
+    sim_factory: Callable[..., RunningSim], tmp_path: Path,
+) -> None:
+    """Waiting heals a gateway that is down, not a wrong account: that still stops the
+    start, with exit 2 and the fix, before the port is served."""
+    sim = sim_factory()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CATALYST_", "IBEAM_"))}
+    env.update(CATALYST_GATEWAY_CA_FILE=str(sim.ca_file), CATALYST_GATEWAY_ACCOUNT="DU9999999")
+    done = subprocess.run(
+        [CLI, "serve", "--gateway", sim.base_url, "--port", "0",
+         "--db", f"sqlite:///{tmp_path}/journal.db"],
+        cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=90,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "DU9999999 is not on this gateway" in done.stderr
+    assert "serving on" not in done.stderr and "Traceback" not in done.stderr

@@ -36,6 +36,7 @@ from catalyst_ibkr.ports.broker import (
     Accepted,
     AccountSummary,
     BrokerError,
+    BrokerMisconfigured,
     BrokerUnavailable,
     CancelOrder,
     CommandOutcome,
@@ -153,7 +154,7 @@ class WebApiBroker:
             )
         account = await self.account_id()
         if self._accounts and account not in self._accounts:
-            raise BrokerUnavailable(
+            raise BrokerMisconfigured(
                 f"account {account} is not on this gateway (it has "
                 f"{', '.join(self._accounts)}); fix --account or [gateway] account"
             )
