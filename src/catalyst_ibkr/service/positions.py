@@ -35,12 +35,31 @@ class Drift:
 class PositionManager:
     def __init__(self, journal: Journal) -> None:
         self._journal = journal
+        self._built: tuple[object, PositionBook, dict[int, str]] | None = None
 
     def book(self) -> tuple[PositionBook, dict[int, str]]:
-        """The position book and a conid -> symbol map."""
+        """The position book and a conid -> symbol map, shared between calls: read it, never
+        change it.
+
+        Why shared: every risk decision needs the book, and rebuilding it replayed every
+        fill the journal has ever recorded, so a decision cost more with every day of
+        history. It is rebuilt from the journal (still the only source) once the fills or
+        the baselines have changed, which the journal tells cheaply.
+        """
+        baselines = self._journal.baselines()
+        key = (self._journal.fills_marker(), sorted(baselines.items()))
+        if self._built is not None and self._built[0] == key:
+            return self._built[1], self._built[2]
+        book, symbols = self._rebuild(baselines)
+        self._built = (key, book, symbols)
+        return book, symbols
+
+    def _rebuild(
+        self, baselines: Mapping[int, tuple[str, Decimal, Decimal]]
+    ) -> tuple[PositionBook, dict[int, str]]:
         book = PositionBook()
         symbols: dict[int, str] = {}
-        for conid, (symbol, quantity, avg_cost) in self._journal.baselines().items():
+        for conid, (symbol, quantity, avg_cost) in baselines.items():
             symbols[conid] = symbol
             if quantity != 0 and avg_cost > 0:
                 book.apply_fill(_baseline_fill(conid, quantity, avg_cost))

@@ -21,9 +21,11 @@ from catalyst_ibkr.core.risk.engine import ORDER_CHECKS, Check, Decision, RiskEn
 from catalyst_ibkr.core.risk.history import OrderHistory, StrategyFills
 from catalyst_ibkr.core.risk.hold import OutageHold
 from catalyst_ibkr.core.risk.inputs import (
+    counts_as_working,
     intent_for_modify,
     intent_for_order,
     position_exposures,
+    working_order_of,
     working_orders_from,
 )
 from catalyst_ibkr.core.risk.reasons import Denial, ReasonCode
@@ -48,8 +50,10 @@ __all__ = [
     "StrategyFills",
     "TradingHours",
     "WorkingOrder",
+    "counts_as_working",
     "intent_for_modify",
     "intent_for_order",
     "position_exposures",
+    "working_order_of",
     "working_orders_from",
 ]

@@ -21,9 +21,11 @@ from catalyst_ibkr.core.risk.context import (
 )
 
 __all__ = [
+    "counts_as_working",
     "intent_for_modify",
     "intent_for_order",
     "position_exposures",
+    "working_order_of",
     "working_orders_from",
 ]
 
@@ -77,38 +79,44 @@ def working_orders_from(
     mark: Callable[[ConId], Decimal | None],
     multiplier: Callable[[ConId], Decimal] = lambda _conid: Decimal(1),
 ) -> tuple[WorkingOrder, ...]:
-    """Every open order (working, PENDING_SUBMIT or IN_DOUBT), at its remaining quantity.
+    """Every open order (working, PENDING_SUBMIT or IN_DOUBT), at its remaining quantity
+    (see `working_order_of`)."""
+    out: list[WorkingOrder] = []
+    for order in orders:
+        if counts_as_working(order):
+            out.append(working_order_of(order, mark(order.conid), multiplier(order.conid)))
+    return tuple(out)
 
-    Priced at the highest of its limit, its stop and the current mark, like a new order.
+
+def counts_as_working(order: Order) -> bool:
+    """Open with something left to fill: it counts against the exposure limits."""
+    return order.is_open and order.quantity - order.filled_quantity > 0
+
+
+def working_order_of(
+    order: Order, mark: Decimal | None, multiplier: Decimal = Decimal(1)
+) -> WorkingOrder:
+    """One order that `counts_as_working`, priced at the highest of its limit, its stop and
+    the current `mark`, like a new order.
+
     An open order with no price at all (a market order on an instrument with no mark) cannot
     be valued, so this raises ValueError: the caller must deny new orders until a mark
     exists (fail closed), never count such an order as zero.
     """
-    out: list[WorkingOrder] = []
-    for order in orders:
-        if not order.is_open:
-            continue
-        remaining = order.quantity - order.filled_quantity
-        if remaining <= 0:
-            continue
-        prices = [p for p in (order.limit_price, order.stop_price, mark(order.conid))
-                  if p is not None]
-        if not prices:
-            raise ValueError(
-                f"open order {order.client_order_id} ({order.symbol}) has no price and no mark"
-            )
-        out.append(
-            WorkingOrder(
-                client_order_id=order.client_order_id,
-                conid=order.conid,
-                side=order.side,
-                remaining_quantity=remaining,
-                price=max(prices),
-                multiplier=multiplier(order.conid),
-                in_doubt=order.is_in_flight,
-            )
+    prices = [p for p in (order.limit_price, order.stop_price, mark) if p is not None]
+    if not prices:
+        raise ValueError(
+            f"open order {order.client_order_id} ({order.symbol}) has no price and no mark"
         )
-    return tuple(out)
+    return WorkingOrder(
+        client_order_id=order.client_order_id,
+        conid=order.conid,
+        side=order.side,
+        remaining_quantity=order.quantity - order.filled_quantity,
+        price=max(prices),
+        multiplier=multiplier,
+        in_doubt=order.is_in_flight,
+    )
 
 
 def position_exposures(

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, insert, select, update
+from sqlalchemy import Engine, Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from catalyst_ibkr.core.fills import Fill
@@ -93,6 +93,14 @@ class Journal(OperationsJournal):
             row = conn.execute(select(t.signals).where(t.signals.c.id == signal_id)).mappings()
             found = row.first()
         return None if found is None else signal_record(found)
+
+    def signal_status(self, signal_id: str) -> str | None:
+        """Only the status (None: no such signal). For the OMS's re-checks, which used to
+        read and validate the whole signal again just to look at this one column."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(t.signals.c.status).where(t.signals.c.id == signal_id)).first()
+        return None if found is None else str(found[0])
 
     def signals_with_status(self, *statuses: str, limit: int | None = None) -> list[SignalRecord]:
         """Oldest first; ``limit``: only that many (a backlog is worked in bounded passes)."""
@@ -453,6 +461,19 @@ class Journal(OperationsJournal):
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings()
             return [(r["order_ref"], r["symbol"], fill_from_row(r)) for r in rows]
+
+    def fills_marker(self) -> tuple[int, Any]:
+        """Changes whenever the fills do: (how many, the latest recorded_at).
+
+        Executions are only ever added (`attach_execution` sets the order they belong to,
+        which no position depends on), so a position book built from the fills holds for
+        as long as this marker is the same. Anything that someday rewrites an execution
+        must also move its recorded_at.
+        """
+        with self.engine.connect() as conn:
+            count, latest = conn.execute(
+                select(func.count(), func.max(t.executions.c.recorded_at))).one()
+        return int(count), latest
 
     def attach_execution(self, execution_id: str, order_ref: str) -> None:
         with self.engine.begin() as conn:

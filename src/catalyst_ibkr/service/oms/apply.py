@@ -56,9 +56,9 @@ def sync_signal(ctx: OmsContext, record: OrderRecord) -> None:
     order = record.order
     if record.external or record.parent_ref is not None or order.signal_id is None:
         return
-    before = ctx.journal.get_signal(str(order.signal_id))
+    before = ctx.journal.signal_status(str(order.signal_id))
     status = order.signal_status
-    if before is not None and before.status != status:
+    if before is not None and before != status:
         ctx.journal.set_signal_status(
             str(order.signal_id), status, ctx.now(),
             events=[EventDraft("signal", {"id": order.signal_id, "status": status})],

@@ -25,6 +25,7 @@ from catalyst_ibkr.service.events import EventNotifier
 from catalyst_ibkr.service.journal import Journal
 from catalyst_ibkr.service.journal.store import EventDraft
 from catalyst_ibkr.service.metrics import OmsMetrics
+from catalyst_ibkr.service.oms.risk_inputs import RiskInputs
 from catalyst_ibkr.service.positions import PositionManager
 
 __all__ = ["Budgets", "OmsContext"]
@@ -79,10 +80,14 @@ class OmsContext:
     broker_positions: dict[int, Decimal] = field(default_factory=dict)
     last_health: SessionHealth | None = None
     startup_complete: bool = False
+    #: what risk derived from each journaled order, per order version
+    risk_inputs: RiskInputs = field(default_factory=RiskInputs)
 
-    @property
-    def positions(self) -> PositionManager:
-        return PositionManager(self.journal)
+    #: positions from the journal's fills (one instance: it keeps the last book it built)
+    positions: PositionManager = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.positions = PositionManager(self.journal)
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -30,11 +30,9 @@ from catalyst_ibkr.core.risk import (
     Decision,
     Denial,
     ReasonCode,
-    RecentOrder,
     RiskContext,
     intent_for_order,
     position_exposures,
-    working_orders_from,
 )
 from catalyst_ibkr.ports.broker import BrokerUnavailable, InstrumentNotFound, OutcomeUnknown
 from catalyst_ibkr.service.journal.records import SignalRecord
@@ -104,8 +102,7 @@ def risk_context(ctx: OmsContext, market: _Market) -> RiskContext:
     # read_orders: decoded once per order version and shared, so nothing below may change them
     recent_records = ctx.journal.read_orders(created_since=now - _RECENT)
     older_open = ctx.journal.read_orders(statuses=_OPEN, created_before=now - _RECENT)
-    open_orders = [r.order for r in older_open] + [
-        r.order for r in recent_records if r.order.status.value in _OPEN]
+    open_records = older_open + [r for r in recent_records if r.order.status.value in _OPEN]
     book, _ = ctx.positions.book()
     marks = {c: m for c in ctx.quotes if (m := mark_for(ctx, c)) is not None}
     unrealized = sum(
@@ -113,11 +110,16 @@ def risk_context(ctx: OmsContext, market: _Market) -> RiskContext:
          if not p.is_flat and p.conid in marks),
         Decimal(0),
     )
+    # Derived once per order version (service/oms/risk_inputs.py), not once per decision.
+    derived = ctx.risk_inputs
+    working = [w for r in open_records
+               if (w := derived.working(r, marks.get(r.order.conid))) is not None]
     recent = [
-        RecentOrder.of(intent_for_order(r.order), r.created_at)
+        derived.recent(r)
         for r in recent_records
         if not r.external and r.parent_ref is None and r.created_at >= now - _RECENT
     ]
+    derived.prune([*older_open, *recent_records])
     return RiskContext(
         now=now,
         instrument=market.instrument,
@@ -125,7 +127,7 @@ def risk_context(ctx: OmsContext, market: _Market) -> RiskContext:
         trading_state=ctx.journal.trading_state()[0],
         broker_hold_reason=ctx.hold_reason,
         positions=position_exposures(book.positions, lambda c: mark_for(ctx, c)),
-        working_orders=working_orders_from(open_orders, lambda c: mark_for(ctx, c)),
+        working_orders=tuple(working),
         buying_power=market.buying_power,
         daily_pnl=book.realized_pnl + unrealized,
         recent_orders=tuple(recent),
@@ -169,15 +171,15 @@ async def process_signals(ctx: OmsContext) -> int:
         if market is None:
             continue
         async with ctx.writer:
-            latest = ctx.journal.get_signal(str(record.signal.id))
-            if latest is None or latest.status != "RECEIVED":
-                continue  # another writer decided it meanwhile
-            if _expire_if_due(ctx, latest):
+            # the body never changes: only whether another writer decided it meanwhile
+            if ctx.journal.signal_status(str(record.signal.id)) != "RECEIVED":
+                continue
+            if _expire_if_due(ctx, record):
                 moved += 1
                 continue
             if ctx.held:
                 continue  # a hold went up during the broker reads: wait, do not deny
-            parent = _decide(ctx, latest, market)
+            parent = _decide(ctx, record, market)
         moved += 1
         if parent is not None:
             await send_intent(ctx, parent)
