@@ -16,7 +16,7 @@ from fastapi import Request
 
 from catalyst_ibkr.api.encode import jsonable
 from catalyst_ibkr.core.errors import InvalidInput
-from catalyst_ibkr.core.signals import SIGNAL_FIELDS, Signal
+from catalyst_ibkr.core.signals import DEFAULT_TTL_S, SIGNAL_FIELDS, Signal
 
 __all__ = ["MAX_BODY_BYTES", "BodyTooLarge", "read_json_object", "signal_fingerprint"]
 
@@ -63,13 +63,18 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     return decode_json_object(b"".join(chunks))
 
 
-def signal_fingerprint(signal: Signal) -> str:
+def signal_fingerprint(signal: Signal, *, ttl_s_sent: bool = True) -> str:
     """What "the same body" means for idempotency: the validated signal's fields.
 
     Taken after validation, so `101.5` and `"101.50"` or a key order change are the same
     request, while any change of meaning (quantity, price, side...) is a different one.
+    `ttl_s_sent=False`: the body sent no ttl_s, so the signal's ttl is a default (maybe
+    `[oms] default_ttl_s`); it counts as the core's DEFAULT_TTL_S, so a change of that
+    setting never turns a retry of the same body into a 409.
     """
     fields = {name: jsonable(_normal(getattr(signal, name))) for name in sorted(SIGNAL_FIELDS)}
+    if not ttl_s_sent:
+        fields["ttl_s"] = jsonable(_normal(DEFAULT_TTL_S))
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

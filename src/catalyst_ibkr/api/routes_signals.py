@@ -8,7 +8,6 @@ concurrent duplicates; different fingerprint -> IdempotencyConflict -> 409).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -38,9 +37,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _parse_signal(body: dict[str, Any]) -> Signal:
+def _parse_signal(body: dict[str, Any], default_ttl_s: Decimal | None = None) -> Signal:
     try:
-        return Signal.from_mapping(body, datetime.now(UTC))
+        return Signal.from_mapping(body, datetime.now(UTC), default_ttl_s=default_ttl_s)
     except InvalidInput:
         raise
     except (TypeError, ValueError, ArithmeticError) as exc:
@@ -73,15 +72,15 @@ async def post_signal(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     body = await read_json_object(request)
-    signal = _parse_signal(body)
+    ttl_s_sent = body.get("ttl_s") is not None
+    default_ttl: Decimal | None = request.app.state.default_ttl_s  # [oms] default_ttl_s
+    signal = _parse_signal(body, default_ttl)
     if idempotency_key is not None and idempotency_key != signal.id:
         raise InvalidInput(
             "Idempotency-Key", f"must equal the body's id {str(signal.id)!r} (or be omitted)"
         )
-    fingerprint = signal_fingerprint(signal)  # of the body as sent, before any default
-    default_ttl: Decimal | None = request.app.state.default_ttl_s
-    if body.get("ttl_s") is None and default_ttl is not None:
-        signal = replace(signal, ttl_s=default_ttl)  # [oms] default_ttl_s
+    # of the body as sent: a default ttl is not part of it
+    fingerprint = signal_fingerprint(signal, ttl_s_sent=ttl_s_sent)
     view = await service.submit_signal(signal, body_fingerprint=fingerprint)
     answer = accepted(view)
     return JSONResponse(answer, status_code=202, headers={"Location": answer["url"]})

@@ -118,8 +118,12 @@ class Signal:
         return issues
 
     @classmethod
-    def from_mapping(cls, body: Mapping[str, Any], received_at: datetime) -> Signal:
-        """Build a signal from a decoded JSON body; unknown keys and bad values are refused."""
+    def from_mapping(
+        cls, body: Mapping[str, Any], received_at: datetime, *,
+        default_ttl_s: Decimal | None = None,
+    ) -> Signal:
+        """Build a signal from a decoded JSON body; unknown keys and bad values are refused.
+        ``default_ttl_s``: the ttl of a body that sends none (None: DEFAULT_TTL_S)."""
         if not isinstance(body, Mapping):
             raise InvalidInput("body", "must be a JSON object")
         issues = [
@@ -137,6 +141,8 @@ class Signal:
         kwargs = {key: value for key, value in body.items() if value is not None}
         if "ttl_s" in kwargs and isinstance(kwargs["ttl_s"], float):
             raise InvalidInput("ttl_s", "must be an integer or decimal string, not a float")
+        if "ttl_s" not in kwargs and default_ttl_s is not None:
+            kwargs["ttl_s"] = default_ttl_s
         return cls(received_at=received_at, **kwargs)
 
     @property

@@ -64,6 +64,19 @@ def test_fingerprint_is_the_meaning_not_the_spelling() -> None:
     assert signal_fingerprint(later) == first
 
 
+def test_a_default_ttl_is_not_part_of_the_body_that_was_sent() -> None:
+    base = {"id": "s-1", "symbol": "AAPL", "side": "BUY", "quantity": "10",
+            "order_type": "LMT", "limit_price": "190.5"}
+    defaulted = Signal.from_mapping(base, NOW, default_ttl_s=Decimal(5))
+    assert defaulted.ttl_s == 5
+    # the same body as sent without any default: a change of [oms] default_ttl_s between a
+    # request and its retry must not turn the retry into a 409
+    assert signal_fingerprint(defaulted, ttl_s_sent=False) == signal_fingerprint(_signal())
+    assert signal_fingerprint(defaulted) != signal_fingerprint(_signal())
+    own = Signal.from_mapping({**base, "ttl_s": "30"}, NOW, default_ttl_s=Decimal(5))
+    assert own.ttl_s == 30 and signal_fingerprint(own) != signal_fingerprint(_signal())
+
+
 @given(st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(10**6), places=4))
 def test_fingerprint_ignores_trailing_zeros(quantity: Decimal) -> None:
     padded = format(quantity, "f") + ("0" if "." in format(quantity, "f") else ".0")
