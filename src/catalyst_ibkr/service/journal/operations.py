@@ -14,6 +14,7 @@ from catalyst_ibkr.service.journal import schema as t
 from catalyst_ibkr.service.journal.codec import dump_json, load_json
 from catalyst_ibkr.service.journal.records import ReconciliationRun
 from catalyst_ibkr.service.journal.rows import EventDraft, write_events
+from catalyst_ibkr.service.journal.statements import SELECT_BASELINES, SELECT_OPERATOR_STATE
 from catalyst_ibkr.service.views import ServiceEvent
 
 __all__ = ["OperationsJournal"]
@@ -60,7 +61,7 @@ class OperationsJournal:
 
     def trading_state(self) -> tuple[TradingState, str | None, datetime | None]:
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.operator_state)).mappings().first()
+            row = conn.execute(SELECT_OPERATOR_STATE).mappings().first()
         if row is None:
             return TradingState.ACTIVE, None, None
         return TradingState(row["state"]), row["actor"], row["changed_at"]
@@ -164,7 +165,7 @@ class OperationsJournal:
 
     def baselines(self) -> dict[int, tuple[str, Decimal, Decimal]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t.position_baselines)).mappings()
+            rows = conn.execute(SELECT_BASELINES).mappings()
             return {int(r["conid"]): (r["symbol"], r["quantity"], r["avg_cost"]) for r in rows}
 
     def set_baselines(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert, select
+from sqlalchemy import Connection, RowMapping
 
 from catalyst_ibkr.core.enums import OrderType, Side, TimeInForce
 from catalyst_ibkr.core.fills import Fill
@@ -26,7 +26,6 @@ from catalyst_ibkr.core.ids import (
 )
 from catalyst_ibkr.core.orders import Order, OrderStatus
 from catalyst_ibkr.ports.broker import ExecutionReport
-from catalyst_ibkr.service.journal import schema as t
 from catalyst_ibkr.service.journal.codec import (
     dump_json,
     modify_from_json,
@@ -34,6 +33,12 @@ from catalyst_ibkr.service.journal.codec import (
     signal_from_json,
 )
 from catalyst_ibkr.service.journal.records import OrderRecord, SignalRecord
+from catalyst_ibkr.service.journal.statements import (
+    FILLS_OF_ORDER,
+    FILLS_OF_ORDERS,
+    INSERT_EVENT,
+    INSERT_ORDER_EVENT,
+)
 
 __all__ = [
     "KEEP",
@@ -60,19 +65,19 @@ class EventDraft:
 
 
 def write_events(conn: Connection, now: datetime, events: Sequence[EventDraft]) -> None:
-    for event in events:
-        conn.execute(
-            insert(t.service_events).values(at=now, kind=event.kind, data=dump_json(event.data))
-        )
+    if events:
+        conn.execute(INSERT_EVENT, [{"at": now, "kind": e.kind, "data": dump_json(e.data)}
+                                    for e in events])
+
 
 def write_history(conn: Connection, order_ref: str, order: Order, start: int) -> None:
-    for step in order.history[start:]:
-        conn.execute(
-            insert(t.order_events).values(
-                order_ref=order_ref, at=step.at, trigger=step.trigger.value,
-                before=step.before.value, after=step.after.value, detail=step.detail,
-            )
-        )
+    steps = order.history[start:]
+    if steps:
+        conn.execute(INSERT_ORDER_EVENT, [
+            {"order_ref": order_ref, "at": step.at, "trigger": step.trigger.value,
+             "before": step.before.value, "after": step.after.value, "detail": step.detail}
+            for step in steps])
+
 
 def fills_by_order(conn: Connection, order_refs: Sequence[str]) -> dict[str, list[Fill]]:
     """The fills of many orders in one query, each list in time order."""
@@ -80,11 +85,7 @@ def fills_by_order(conn: Connection, order_refs: Sequence[str]) -> dict[str, lis
     refs = list(dict.fromkeys(order_refs))
     for start in range(0, len(refs), 500):  # stay under the drivers' bound-parameter limits
         chunk = refs[start:start + 500]
-        for r in conn.execute(
-            select(t.executions)
-            .where(t.executions.c.order_ref.in_(chunk))
-            .order_by(t.executions.c.time, t.executions.c.execution_id)
-        ).mappings():
+        for r in conn.execute(FILLS_OF_ORDERS, {"w_refs": chunk}).mappings():
             found.setdefault(r["order_ref"], []).append(fill_from_row(r))
     return found
 
@@ -112,11 +113,7 @@ def order_record(
     )
     fills = list(fills) if fills is not None else [
         fill_from_row(r)
-        for r in conn.execute(
-            select(t.executions)
-            .where(t.executions.c.order_ref == row["order_ref"])
-            .order_by(t.executions.c.time, t.executions.c.execution_id)
-        ).mappings()
+        for r in conn.execute(FILLS_OF_ORDER, {"w_ref": row["order_ref"]}).mappings()
     ]
     order.restore_state(
         status=OrderStatus(row["status"]),

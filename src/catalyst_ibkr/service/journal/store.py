@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, insert, select, update
+from sqlalchemy import Engine, Select, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from catalyst_ibkr.core.fills import Fill
@@ -38,6 +38,19 @@ from catalyst_ibkr.service.journal.rows import (
     signal_record,
     write_events,
     write_history,
+)
+from catalyst_ibkr.service.journal.statements import (
+    FILLS_MARKER,
+    INSERT_ORDER,
+    ORDER_BY_BROKER_ID,
+    ORDER_BY_REF,
+    ORDERS_BY_REFS,
+    SIGNAL_BY_ID,
+    SIGNAL_STATUS,
+    UPDATE_ORDER_AT_VERSION,
+    UPDATE_SIGNAL_FROM,
+    UPDATE_SIGNAL_UNLESS,
+    order_selection,
 )
 
 __all__ = ["EventDraft", "Journal", "SignalInsert", "StaleWrite"]
@@ -90,16 +103,14 @@ class Journal(OperationsJournal):
 
     def get_signal(self, signal_id: str) -> SignalRecord | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.signals).where(t.signals.c.id == signal_id)).mappings()
-            found = row.first()
+            found = conn.execute(SIGNAL_BY_ID, {"w_id": signal_id}).mappings().first()
         return None if found is None else signal_record(found)
 
     def signal_status(self, signal_id: str) -> str | None:
         """Only the status (None: no such signal). For the OMS's re-checks, which used to
         read and validate the whole signal again just to look at this one column."""
         with self.engine.connect() as conn:
-            found = conn.execute(
-                select(t.signals.c.status).where(t.signals.c.id == signal_id)).first()
+            found = conn.execute(SIGNAL_STATUS, {"w_id": signal_id}).first()
         return None if found is None else str(found[0])
 
     def signals_with_status(self, *statuses: str, limit: int | None = None) -> list[SignalRecord]:
@@ -146,23 +157,17 @@ class Journal(OperationsJournal):
         same transaction. False: another writer moved it first (nothing written)."""
         try:
             with self.engine.begin() as conn:
-                moved = conn.execute(
-                    update(t.signals)
-                    .where(t.signals.c.id == signal_id, t.signals.c.status == expect)
-                    .values(
-                        status=status,
-                        risk_decision=risk_decision,
-                        reason_code=reason_code,
-                        reason=reason,
-                        updated_at=now,
-                    )
-                ).rowcount
+                moved = conn.execute(UPDATE_SIGNAL_FROM, {
+                    "w_id": signal_id, "w_status": expect, "status": status,
+                    "risk_decision": risk_decision, "reason_code": reason_code,
+                    "reason": reason, "updated_at": now,
+                }).rowcount
                 if moved != 1:
                     conn.rollback()
                     return False
                 for order in new_orders:
                     conn.execute(
-                        insert(t.orders).values(
+                        INSERT_ORDER, dict(
                             **order_values(order, now),
                             order_ref=str(order.client_order_id),
                             client_order_id=str(order.client_order_id),
@@ -209,19 +214,15 @@ class Journal(OperationsJournal):
         """The signal's status mirrors its parent order's once an order exists; `events`
         commit with it (one transaction, one fsync, and no event without its change)."""
         with self.engine.begin() as conn:
-            conn.execute(
-                update(t.signals)
-                .where(t.signals.c.id == signal_id, t.signals.c.status != status)
-                .values(status=status, updated_at=now)
-            )
+            conn.execute(UPDATE_SIGNAL_UNLESS, {"w_id": signal_id, "w_status": status,
+                                                "status": status, "updated_at": now})
             write_events(conn, now, events)
 
     # -- orders -------------------------------------------------------------------------
 
     def load_order(self, order_ref: str) -> OrderRecord | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.orders).where(t.orders.c.order_ref == order_ref))
-            found = row.mappings().first()
+            found = conn.execute(ORDER_BY_REF, {"w_ref": order_ref}).mappings().first()
             return None if found is None else order_record(conn, found)
 
     def find_order(self, ref: str) -> OrderRecord | None:
@@ -230,9 +231,7 @@ class Journal(OperationsJournal):
         if found is not None:
             return found
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(t.orders).where(t.orders.c.broker_order_id == ref).limit(1)
-            ).mappings().first()
+            row = conn.execute(ORDER_BY_BROKER_ID, {"w_id": ref}).mappings().first()
             return None if row is None else order_record(conn, row)
 
     def orders(
@@ -241,10 +240,10 @@ class Journal(OperationsJournal):
     ) -> list[OrderRecord]:
         """Fills of all the selected orders come in one query (not one query per order:
         the risk context reads every open order for each decision)."""
-        query = _order_query(select(t.orders), statuses=statuses, signal_id=signal_id,
-                             created_since=created_since, created_before=created_before)
+        query, params = _order_query("all", statuses=statuses, signal_id=signal_id,
+                                     created_since=created_since, created_before=created_before)
         with self.engine.connect() as conn:
-            rows = list(conn.execute(query).mappings())
+            rows = list(conn.execute(query, params).mappings())
             fills = fills_by_order(conn, [r["order_ref"] for r in rows])
             return [order_record(conn, r, fills.get(r["order_ref"], [])) for r in rows]
 
@@ -260,18 +259,16 @@ class Journal(OperationsJournal):
         order refs and versions are read each time; a row is decoded again only when its
         version moved (every change to an order, fills included, bumps it).
         """
-        query = _order_query(select(t.orders.c.order_ref, t.orders.c.version),
-                             statuses=statuses, created_since=created_since,
-                             created_before=created_before)
+        query, params = _order_query("versions", statuses=statuses,
+                                     created_since=created_since, created_before=created_before)
         cache = self._read_cache
         with self.engine.connect() as conn:
-            wanted = [(ref, version) for ref, version in conn.execute(query)]
+            wanted = [(ref, version) for ref, version in conn.execute(query, params)]
             stale = [ref for ref, version in wanted
                      if ref not in cache or cache[ref][0] != version]
             for start in range(0, len(stale), 500):  # the drivers' bound-parameter limits
                 chunk = stale[start:start + 500]
-                rows = list(conn.execute(
-                    select(t.orders).where(t.orders.c.order_ref.in_(chunk))).mappings())
+                rows = list(conn.execute(ORDERS_BY_REFS, {"w_refs": chunk}).mappings())
                 fills = fills_by_order(conn, chunk)
                 for r in rows:
                     cache[r["order_ref"]] = (
@@ -312,15 +309,9 @@ class Journal(OperationsJournal):
         ):
             if value is not KEEP:
                 values[name] = value
+        values["w_ref"], values["w_version"] = record.order_ref, record.version
         with self.engine.begin() as conn:
-            moved = conn.execute(
-                update(t.orders)
-                .where(
-                    t.orders.c.order_ref == record.order_ref,
-                    t.orders.c.version == record.version,
-                )
-                .values(**values)
-            ).rowcount
+            moved = conn.execute(UPDATE_ORDER_AT_VERSION, values).rowcount
             if moved != 1:
                 raise StaleWrite(record.order_ref)
             write_history(conn, record.order_ref, order, record.loaded_history)
@@ -349,14 +340,9 @@ class Journal(OperationsJournal):
         if held_elsewhere:
             return False
         with self.engine.begin() as conn:
-            moved = conn.execute(
-                update(t.orders)
-                .where(
-                    t.orders.c.order_ref == record.order_ref,
-                    t.orders.c.version == record.version,
-                )
-                .values(lease_owner=owner, lease_until=until, version=record.version + 1)
-            ).rowcount
+            moved = conn.execute(UPDATE_ORDER_AT_VERSION, {
+                "w_ref": record.order_ref, "w_version": record.version, "lease_owner": owner,
+                "lease_until": until, "version": record.version + 1}).rowcount
         if moved != 1:
             return False
         record.version += 1
@@ -471,8 +457,7 @@ class Journal(OperationsJournal):
         must also move its recorded_at.
         """
         with self.engine.connect() as conn:
-            count, latest = conn.execute(
-                select(func.count(), func.max(t.executions.c.recorded_at))).one()
+            count, latest = conn.execute(FILLS_MARKER).one()
         return int(count), latest
 
     def attach_execution(self, execution_id: str, order_ref: str) -> None:
@@ -488,19 +473,22 @@ _READ_CACHE_MAX = 20_000  # orders kept decoded for `read_orders`; pruned to the
 
 
 def _order_query(
-    query: Select[Any], *, statuses: Iterable[str] | None = None, signal_id: str | None = None,
+    columns: str, *, statuses: Iterable[str] | None = None, signal_id: str | None = None,
     created_since: datetime | None = None, created_before: datetime | None = None,
-) -> Select[Any]:
-    """The order selection shared by `orders` and `read_orders`, in the journal's order."""
-    query = query.order_by(
-        t.orders.c.created_at, t.orders.c.parent_ref.is_not(None), t.orders.c.order_ref
-    )
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The order selection shared by `orders` and `read_orders` (its statement is built once
+    per shape, statements.order_selection) and the parameters of this call."""
+    query = order_selection(columns, statuses=statuses is not None,
+                            signal_id=signal_id is not None,
+                            created_since=created_since is not None,
+                            created_before=created_before is not None)
+    params: dict[str, Any] = {}
     if statuses is not None:
-        query = query.where(t.orders.c.status.in_(list(statuses)))
+        params["w_statuses"] = list(statuses)
     if signal_id is not None:
-        query = query.where(t.orders.c.signal_id == signal_id)
+        params["w_signal"] = signal_id
     if created_since is not None:
-        query = query.where(t.orders.c.created_at >= created_since)
+        params["w_since"] = created_since
     if created_before is not None:
-        query = query.where(t.orders.c.created_at < created_before)
-    return query
+        params["w_before"] = created_before
+    return query, params

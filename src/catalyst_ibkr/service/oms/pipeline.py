@@ -47,8 +47,10 @@ log = logging.getLogger("catalyst_ibkr.oms")
 
 _RECENT = timedelta(hours=1)
 #: one pass expires or decides at most this many signals, and starts no decision after
-#: PASS_BUDGET_S
-PASS_LIMIT = 100
+#: PASS_BUDGET_S. Small on purpose: the pass reads (and decodes) that many signals up front,
+#: and at the broker's pace only a few are decided within the budget, so a pass that read
+#: 100 threw most of that work away and read them again on the next pass.
+PASS_LIMIT = 16
 PASS_BUDGET_S = 0.25
 _OPEN = ("PENDING_SUBMIT", "IN_DOUBT", "SUBMITTED", "PARTIALLY_FILLED", "PENDING_CANCEL",
          "PENDING_MODIFY")
