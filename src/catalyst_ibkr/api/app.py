@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from catalyst_ibkr.api import routes_events, routes_ops, routes_orders, routes_signals, routes_state
 from catalyst_ibkr.api.auth import ApiKeys
 from catalyst_ibkr.api.dashboard import router as dashboard_router
+from catalyst_ibkr.api.intake_path import SignalIntakePath
 from catalyst_ibkr.api.problems import install_handlers
 from catalyst_ibkr.api.routes_ops import CountRequests, HttpMetrics
 from catalyst_ibkr.api.service_api import ServiceApi
@@ -72,6 +73,7 @@ def create_app(
     app.state.default_ttl_s = default_ttl_s
     app.state.service = None
     install_handlers(app)
+    app.add_middleware(SignalIntakePath)  # added first: inside CountRequests
     app.add_middleware(CountRequests)
     app.include_router(dashboard_router)  # GET / is the dashboard
     for module in (routes_signals, routes_orders, routes_state, routes_events, routes_ops):

@@ -15,9 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
-from catalyst_ibkr.api.auth import Caller
+from catalyst_ibkr.api.auth import Caller, authenticate
 from catalyst_ibkr.api.body import read_json_object, signal_fingerprint
-from catalyst_ibkr.api.deps import Service
+from catalyst_ibkr.api.deps import Service, get_service
 from catalyst_ibkr.api.encode import jsonable
 from catalyst_ibkr.api.schemas import SignalAccepted, SignalBody, request_body
 from catalyst_ibkr.core.errors import InvalidInput
@@ -25,7 +25,7 @@ from catalyst_ibkr.core.signals import Signal
 from catalyst_ibkr.service.errors import NotFound
 from catalyst_ibkr.service.views import SignalView
 
-__all__ = ["router"]
+__all__ = ["accept_signal", "router"]
 
 router = APIRouter(prefix="/v1", tags=["signals"])
 
@@ -57,20 +57,16 @@ def accepted(view: SignalView) -> dict[str, Any]:
     return {"id": view.id, "status": "RECEIVED", "url": f"/v1/signals/{view.id}"}
 
 
-@router.post(
-    "/signals",
-    status_code=202,
-    response_model=SignalAccepted,
-    responses=_ERRORS,
-    openapi_extra=request_body(SignalBody),
-    summary="Submit a signal (idempotent by id)",
-)
-async def post_signal(
-    request: Request,
-    service: Service,
-    _caller: Caller,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> JSONResponse:
+async def accept_signal(request: Request) -> JSONResponse:
+    """The whole of `POST /v1/signals`, in the order the route's dependencies ran: the
+    service must be up (503), then the key (401), then the body (413/422), then intake.
+
+    One implementation for the route and for the intake fast path (api/intake_path.py),
+    which answers this request without FastAPI's routing and dependency solving.
+    """
+    service = await get_service(request)
+    await authenticate(request)
+    idempotency_key = request.headers.get("idempotency-key")
     body = await read_json_object(request)
     ttl_s_sent = body.get("ttl_s") is not None
     default_ttl: Decimal | None = request.app.state.default_ttl_s  # [oms] default_ttl_s
@@ -84,6 +80,25 @@ async def post_signal(
     view = await service.submit_signal(signal, body_fingerprint=fingerprint)
     answer = accepted(view)
     return JSONResponse(answer, status_code=202, headers={"Location": answer["url"]})
+
+
+@router.post(
+    "/signals",
+    status_code=202,
+    response_model=SignalAccepted,
+    responses=_ERRORS,
+    openapi_extra=request_body(SignalBody),
+    summary="Submit a signal (idempotent by id)",
+)
+async def post_signal(
+    request: Request,
+    _service: Service,
+    _caller: Caller,
+    _idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    # Declared for the OpenAPI document (and any app without the fast path in front);
+    # in `create_app` the intake fast path answers this request before routing.
+    return await accept_signal(request)
 
 
 @router.get(
