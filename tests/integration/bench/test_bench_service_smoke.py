@@ -1,6 +1,6 @@
-"""Workload (4)'s harness, small: through a real ``catalyst-ibkr serve --sim`` process, every
-signal is answered 202 and its SUBMITTED event arrives on the event stream. Correctness only;
-the latency itself is never asserted."""
+"""Workload (4)'s harness, small: through a real ``catalyst-ibkr serve`` process and its
+gateway process (``catalyst-ibkr sim``), every signal is answered 202 and its SUBMITTED event
+arrives on the event stream. Correctness only; the latency itself is never asserted."""
 
 from __future__ import annotations
 
